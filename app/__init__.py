@@ -1,0 +1,1 @@
+"""psyline: the process (settings, ASGI app, auth, CLI) and the business services."""

@@ -1,0 +1,1 @@
+"""Authentication: our own access tokens and the viewer they identify."""

@@ -1,0 +1,109 @@
+"""Operator CLI: ``python -m app <command>`` (also the ``psyline`` console script).
+
+Commands of other domains plug in through ``COMMAND_MODULES``: each module has
+``register(subparsers)`` that adds its sub-commands with ``func=<callable(args)>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from app.settings import ROOT, Settings, load_settings
+
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def run_with_db(fn: Callable[[Settings], Awaitable[Any]]) -> Any:
+    """Run ``fn(settings)`` with the ORM open (for commands that touch data)."""
+    from app.db import close_db, open_db
+
+    settings = load_settings()
+
+    async def runner() -> Any:
+        await open_db(settings)
+        try:
+            return await fn(settings)
+        finally:
+            await close_db()
+
+    return asyncio.run(runner())
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:app",
+        host=args.host,
+        port=args.port,
+        reload=args.reload,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from app.db import migrate
+
+    asyncio.run(migrate(load_settings()))
+    print("migrations applied")
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    if not args.demo:
+        print("nothing to do: pass --demo", file=sys.stderr)
+        raise SystemExit(2)
+    from app.seed import seed_demo
+
+    summary = run_with_db(lambda s: seed_demo(s, psychologists=args.psychologists))
+    print(summary)
+
+
+def export_schema_sdl() -> str:
+    from schema import schema
+
+    return schema.as_str() + "\n"
+
+
+def cmd_export_schema(args: argparse.Namespace) -> None:
+    out = Path(args.output)
+    out.write_text(export_schema_sdl(), encoding="utf-8")
+    print(f"wrote {out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the ASGI server (uvicorn)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--reload", action="store_true")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply pending database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("seed", help="load data")
+    p.add_argument("--demo", action="store_true", help="deterministic demo catalogue")
+    p.add_argument("--psychologists", type=int, default=112, help="approved psychologists")
+    p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser("export-schema", help="write the SDL of the live schema")
+    p.add_argument("--output", default=str(ROOT / "schema.graphql"))
+    p.set_defaults(func=cmd_export_schema)
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)

@@ -1,0 +1,79 @@
+"""Tortoise ORM configuration: one Tortoise app per domain, each with its own migrations.
+
+Domains are separate Tortoise apps so that their migrations evolve independently
+(``tortoise makemigrations catalogue``); cross-domain relations are written as
+``"identity.User"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate as _migrate
+
+from app.settings import Settings, load_settings
+
+# Domain app label -> models module. Order matters only for readability.
+DOMAINS: dict[str, str] = {
+    "identity": "models.identity",
+    "catalogue": "models.catalogue",
+    "booking": "models.booking",
+    "chat": "models.chat",
+}
+
+
+def _with_pool(url: str, settings: Settings) -> str:
+    """Size the PostgreSQL pool (Tortoise defaults to 1..5) unless the URL says otherwise."""
+    if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return url
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("minsize", "1")
+    query.setdefault("maxsize", str(settings.db_pool_max))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    if settings.is_sqlite:
+        path = settings.database_url.removeprefix("sqlite://")
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": _with_pool(settings.database_url, settings)},
+        "apps": {
+            label: {
+                "models": [module],
+                "migrations": f"models.migrations.{label}",
+                "default_connection": "default",
+            }
+            for label, module in DOMAINS.items()
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # `tortoise makemigrations` reads `app.db.TORTOISE_ORM` (pyproject [tool.tortoise]);
+    # computed lazily so that importing this module never reads the environment.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(load_settings())
+    raise AttributeError(name)
+
+
+async def open_db(settings: Settings) -> None:
+    await Tortoise.init(config=tortoise_config(settings))
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every pending migration (what `python -m app migrate` runs)."""
+    await _migrate(config=tortoise_config(settings))
+    await Tortoise.close_connections()

@@ -1,0 +1,105 @@
+"""The ASGI application: ``create_app(settings)`` builds it; ``app`` is the default instance."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from tortoise import connections
+
+from app.auth.authenticate import authenticate
+from app.db import close_db, open_db
+from app.errors import AuthError
+from app.logging import configure_logging
+from app.settings import Settings, load_settings
+from schema import build_schema
+from schema.context import Context
+
+log = logging.getLogger("psyline")
+
+
+class PsylineGraphQL(GraphQL[Context, None]):
+    """One endpoint for POST, GET (queries only) and WebSocket (graphql-transport-ws)."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(introspection=settings.introspection, max_depth=settings.max_query_depth),
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+            max_subscriptions_per_connection=20,
+            allowed_origins=settings.allowed_origins,
+        )
+        self.settings = settings
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        ctx = Context(settings=self.settings, request=request, response=response)
+        if isinstance(request, WebSocket):
+            # Authenticated in on_ws_connect; the viewer is kept on the connection.
+            ctx.viewer = request.scope.get("psyline.viewer")
+            return ctx
+        try:
+            ctx.viewer = await authenticate(self.settings, request.headers.get("authorization"))
+        except AuthError as exc:
+            ctx.auth_error = exc
+        return ctx
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        from app.graphiql import render_graphiql
+
+        return render_graphiql(request)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await open_db(settings)
+        try:
+            yield
+        finally:
+            await close_db()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            await connections.get("default").execute_query("SELECT 1")
+        except Exception:  # any driver failure means "not ready"
+            log.warning("readiness check failed: database unreachable")
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "up"})
+
+    graphql = PsylineGraphQL(settings)
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn app.main:app` builds the default instance on first access only.
+    if name == "app":
+        instance = create_app()
+        globals()["app"] = instance
+        return instance
+    raise AttributeError(name)

@@ -1,0 +1,125 @@
+"""Typed settings, read from the environment once.
+
+Every variable has a documented default that works on a fresh machine (an SQLite
+file under ``var/``, in-process pub/sub, development secrets generated into
+``var/``). Production refuses to start on development defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("PSYLINE_VAR_DIR", str(ROOT / "var")))
+
+Env = Literal["development", "production", "test"]
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot be used (e.g. production with development secrets)."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: Env = "development"
+    database_url: str = field(default_factory=lambda: f"sqlite://{VAR_DIR / 'psyline.sqlite3'}")
+    redis_url: str | None = None
+    var_dir: Path = VAR_DIR
+    # Our own access tokens: an Ed25519 key pair (PEM). Generated into var/ in
+    # development when unset; required in production.
+    jwt_private_key_pem: str | None = None
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    partner_token_audience: str = "psyline"
+    log_level: str = "INFO"
+    graphiql: bool = True
+    introspection: bool = True
+    max_page_size: int = 100
+    max_query_depth: int = 12
+    db_pool_max: int = 20
+    # Booking rules (issue 4); kept here so services read one object.
+    max_active_bookings: int = 5
+    free_cancellation_hours: int = 24
+    # Video (Jitsi-compatible JWT rooms).
+    video_base_url: str = "https://meet.psyline.local"
+    video_app_id: str = "psyline"
+    video_app_secret: str = "dev-video-secret-change-me"  # noqa: S105 - dev default, refused in prod
+    # Care team chat (issue 5).
+    care_sla_seconds: int = 300
+    ws_init_timeout_seconds: float = 5.0
+    allowed_origins: tuple[str, ...] = ()
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def validate(self) -> Settings:
+        if self.is_production:
+            problems = []
+            if not self.jwt_private_key_pem:
+                problems.append("JWT_PRIVATE_KEY (PEM) is required in production")
+            if self.video_app_secret == Settings.video_app_secret:
+                problems.append("VIDEO_APP_SECRET must be set in production")
+            if problems:
+                raise SettingsError("; ".join(problems))
+        return self
+
+
+def load_settings() -> Settings:
+    """Build settings from environment variables (see README, "Configuration")."""
+    env = os.environ.get("APP_ENV", "development")
+    if env not in ("development", "production", "test"):
+        raise SettingsError(f"APP_ENV must be development or production, got {env!r}")
+    production = env == "production"
+    defaults = Settings()
+    key = os.environ.get("JWT_PRIVATE_KEY")
+    key_file = os.environ.get("JWT_PRIVATE_KEY_FILE")
+    if not key and key_file:
+        key = Path(key_file).read_text(encoding="utf-8")
+    origins = tuple(o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+    return Settings(
+        env=env,  # type: ignore[arg-type]
+        database_url=os.environ.get("DATABASE_URL") or defaults.database_url,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        jwt_private_key_pem=key or None,
+        access_token_ttl_seconds=_int("ACCESS_TOKEN_TTL_SECONDS", defaults.access_token_ttl_seconds),
+        partner_token_audience=os.environ.get("PARTNER_TOKEN_AUDIENCE")
+        or defaults.partner_token_audience,
+        log_level=os.environ.get("LOG_LEVEL", defaults.log_level),
+        graphiql=_bool(os.environ.get("GRAPHIQL"), not production),
+        introspection=_bool(os.environ.get("INTROSPECTION"), not production),
+        db_pool_max=_int("DB_POOL_MAX", defaults.db_pool_max),
+        max_active_bookings=_int("MAX_ACTIVE_BOOKINGS", defaults.max_active_bookings),
+        free_cancellation_hours=_int("FREE_CANCELLATION_HOURS", defaults.free_cancellation_hours),
+        video_base_url=os.environ.get("VIDEO_BASE_URL") or defaults.video_base_url,
+        video_app_id=os.environ.get("VIDEO_APP_ID") or defaults.video_app_id,
+        video_app_secret=os.environ.get("VIDEO_APP_SECRET") or defaults.video_app_secret,
+        care_sla_seconds=_int("CARE_SLA_SECONDS", defaults.care_sla_seconds),
+        allowed_origins=origins,
+    ).validate()

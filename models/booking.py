@@ -1,0 +1,1 @@
+"""Bookings, working hours and availability (issue 4)."""

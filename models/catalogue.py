@@ -1,0 +1,141 @@
+"""The catalogue: psychologists, their credentials, methods, topics, services and reviews."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import ClientType, CredentialKind, ServiceKind, VettingStatus
+
+
+class Method(Model):
+    """A therapy school (CBT, gestalt, psychoanalysis...)."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=120)
+    description = fields.TextField(default="")
+    position = fields.SmallIntField(default=0)
+
+    class Meta:
+        table = "methods"
+        ordering = ["position", "id"]
+
+
+class Topic(Model):
+    """A client's request: anxiety, burnout, relationships..."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=120)
+    position = fields.SmallIntField(default=0)
+
+    class Meta:
+        table = "topics"
+        ordering = ["position", "id"]
+
+
+class Psychologist(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=80, unique=True)
+    full_name = fields.CharField(max_length=160)
+    photo_url = fields.CharField(max_length=500, default="")
+    bio = fields.TextField(default="")
+    practice_since = fields.SmallIntField(description="Year of the first documented practice")
+    languages = fields.JSONField(default=list)
+    # ",ADULT,COUPLE," so that one portable LIKE filters by client type.
+    client_types_csv = fields.CharField(max_length=80, default=",ADULT,")
+    timezone = fields.CharField(max_length=64, default="Europe/Moscow")
+    vetting_status = fields.CharEnumField(VettingStatus, max_length=16, default=VettingStatus.PENDING)
+    user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "identity.User", related_name="psychologist_profile", null=True, on_delete=fields.SET_NULL
+    )
+    # Denormalised for ordering and keyset paging; kept current by app.catalogue.refresh_stats.
+    rating_avg = fields.DecimalField(max_digits=3, decimal_places=2, null=True)
+    review_count = fields.IntField(default=0)
+    price_from = fields.DecimalField(max_digits=10, decimal_places=2, null=True)
+    price_currency = fields.CharField(max_length=3, default="RUB")
+    # Integer sort keys (never null, comparable the same way on every database):
+    # rating x 100 (0 without reviews) and price-from in kopecks (huge without services).
+    sort_rating = fields.IntField(default=0)
+    sort_price = fields.BigIntField(default=9_999_999_999)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    methods: fields.ManyToManyRelation[Method] = fields.ManyToManyField(
+        "catalogue.Method",
+        related_name="psychologists",
+        through="psychologist_methods",
+        forward_key="method_id",
+        backward_key="psychologist_id",
+    )
+    topics: fields.ManyToManyRelation[Topic] = fields.ManyToManyField(
+        "catalogue.Topic",
+        related_name="psychologists",
+        through="psychologist_topics",
+        forward_key="topic_id",
+        backward_key="psychologist_id",
+    )
+
+    class Meta:
+        table = "psychologists"
+        indexes = (
+            ("vetting_status", "sort_rating", "id"),
+            ("vetting_status", "sort_price", "id"),
+            ("vetting_status", "practice_since", "id"),
+        )
+
+    @property
+    def client_types(self) -> list[ClientType]:
+        return [ClientType(v) for v in self.client_types_csv.strip(",").split(",") if v]
+
+
+class Credential(Model):
+    id = fields.IntField(primary_key=True)
+    psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
+        "catalogue.Psychologist", related_name="credentials", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(CredentialKind, max_length=24)
+    title = fields.CharField(max_length=255)
+    institution = fields.CharField(max_length=255, default="")
+    hours = fields.IntField(null=True)
+    year = fields.SmallIntField(null=True)
+
+    class Meta:
+        table = "credentials"
+
+
+class Service(Model):
+    """What can be booked with a psychologist: kind, duration, price (Decimal + ISO currency)."""
+
+    id = fields.IntField(primary_key=True)
+    psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
+        "catalogue.Psychologist", related_name="services", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(ServiceKind, max_length=16)
+    title = fields.CharField(max_length=160)
+    duration_minutes = fields.SmallIntField()
+    price = fields.DecimalField(max_digits=10, decimal_places=2)
+    currency = fields.CharField(max_length=3, default="RUB")
+    is_active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "services"
+        unique_together = (("psychologist", "kind"),)
+
+
+class Review(Model):
+    id = fields.IntField(primary_key=True)
+    psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
+        "catalogue.Psychologist", related_name="reviews", on_delete=fields.CASCADE
+    )
+    author: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "identity.User", related_name="reviews", null=True, on_delete=fields.SET_NULL
+    )
+    rating = fields.SmallIntField()
+    text = fields.TextField(default="")
+    is_published = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "reviews"
+        indexes = (("psychologist_id", "created_at"),)

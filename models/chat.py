@@ -1,0 +1,1 @@
+"""Care team chat (issue 5)."""

@@ -1,0 +1,77 @@
+"""The GraphQL surface: merges the domains into one ``strawberry.Schema``.
+
+Each domain contributes its Query / Mutation / Subscription classes to the tuples
+below; ``build_schema`` adds the security extensions the settings ask for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from app.errors import PublicError
+from schema.catalogue.queries import CatalogueQuery
+from schema.catalogue.types import Method, Psychologist, Review, Service, Topic
+from schema.root import NodeQuery
+
+QUERIES: tuple[type, ...] = (NodeQuery, CatalogueQuery)
+MUTATIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = ()
+# Node implementations that no field returns directly must still be in the schema.
+EXTRA_TYPES: tuple[type, ...] = (Psychologist, Method, Topic, Service, Review)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask everything but our public errors and GraphQL's own (syntax, validation)."""
+    original = error.original_error
+    if original is None:
+        return False
+    if isinstance(original, PublicError):
+        return False
+    return not (isinstance(original, GraphQLError) and (original.extensions or {}).get("code"))
+
+
+def _extensions(*, introspection: bool, max_depth: int) -> list[Callable[[], Any]]:
+    exts: list[Callable[[], Any]] = [
+        lambda: MaxTokensLimiter(max_token_count=5000),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: MaskErrors(should_mask_error=_should_mask),
+    ]
+    if not introspection:
+        exts.append(DisableIntrospection)
+    return exts
+
+
+def _merge(name: str, parts: Sequence[type]) -> type | None:
+    return merge_types(name, tuple(parts)) if parts else None
+
+
+def build_schema(*, introspection: bool = True, max_depth: int = 12) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=_merge("Query", QUERIES),  # type: ignore[arg-type]
+        mutation=_merge("Mutation", MUTATIONS),
+        subscription=_merge("Subscription", SUBSCRIPTIONS),
+        types=EXTRA_TYPES,
+        extensions=_extensions(introspection=introspection, max_depth=max_depth),
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,113 @@
+"""Catalogue queries: methods, topics and the psychologist list with filters and ordering."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from app import catalogue as svc
+from app.errors import BadInput
+from schema.catalogue.dataloaders import AllMethods, AllTopics, PsychologistById
+from schema.catalogue.types import Method, Psychologist, Topic
+from schema.common import ClientType, ServiceKind
+from schema.context import Info
+from schema.relay import (
+    PAGE_SIZE_DOC,
+    Connection,
+    PageArgs,
+    build_connection,
+    decode_id,
+    encode_cursor,
+    register_node,
+)
+
+PsychologistOrder = strawberry.enum(
+    svc.PsychologistOrder,
+    description="How the catalogue is ordered. Ties are broken by a stable internal order.",
+)
+
+
+@strawberry.input(description="Narrows the catalogue; all given conditions must hold.")
+class PsychologistFilter:
+    method_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Practises any of these methods."
+    )
+    topic_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Works with any of these topics."
+    )
+    client_type: ClientType | None = None
+    max_price: Decimal | None = strawberry.field(
+        default=None,
+        description="Has a service (of `serviceKind`, else any but a checkup) at most this price.",
+    )
+    service_kind: ServiceKind | None = strawberry.field(
+        default=None, description="Offers this kind of service."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Part of the name, case-insensitive (at most 100 characters)."
+    )
+
+
+def _ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> list[int]:
+    out = []
+    for value in values or []:
+        pk = decode_id(value, type_name)
+        if pk is None:
+            raise BadInput(f"`{field}` holds an ID that is not a {type_name} ID.")
+        out.append(pk)
+    return out
+
+
+def to_catalogue_filter(flt: PsychologistFilter | None) -> svc.CatalogueFilter:
+    if flt is None:
+        return svc.CatalogueFilter()
+    return svc.CatalogueFilter(
+        method_ids=_ids(flt.method_ids, "Method", "methodIds"),
+        topic_ids=_ids(flt.topic_ids, "Topic", "topicIds"),
+        client_type=flt.client_type,
+        max_price=flt.max_price,
+        service_kind=flt.service_kind,
+        search=flt.search,
+    )
+
+
+async def _psychologist_node(info: Info, pk: int) -> Psychologist | None:
+    row = await info.context.loaders[PsychologistById].load(pk)
+    return Psychologist.from_model(row) if row else None
+
+
+register_node("Psychologist", _psychologist_node)
+
+
+@strawberry.type
+class CatalogueQuery:
+    @strawberry.field(description="All therapy methods, in display order.")
+    async def methods(self, info: Info) -> list[Method]:
+        return [Method.from_model(r) for r in await info.context.loaders[AllMethods].load("all")]
+
+    @strawberry.field(description="All topics (client requests), in display order.")
+    async def topics(self, info: Info) -> list[Topic]:
+        return [Topic.from_model(r) for r in await info.context.loaders[AllTopics].load("all")]
+
+    @strawberry.field(description=f"The catalogue of vetted psychologists. {PAGE_SIZE_DOC}")
+    async def psychologists(
+        self,
+        info: Info,
+        filter: PsychologistFilter | None = None,  # noqa: A002 - GraphQL argument name
+        order_by: PsychologistOrder = svc.PsychologistOrder.RATING_DESC,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[Psychologist]:
+        page = PageArgs.parse(first, after)
+        flt = to_catalogue_filter(filter)
+        rows = await svc.page_psychologists(flt, order_by, page.size, page.cursor)
+        return build_connection(
+            rows,
+            page,
+            cursor_of=lambda p: encode_cursor(svc.cursor_for(order_by, p)),
+            convert=Psychologist.from_model,
+            count=lambda: svc.count_psychologists(flt),
+        )
+
+

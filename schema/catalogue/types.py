@@ -1,0 +1,195 @@
+"""GraphQL types of the catalogue: psychologists, methods, topics, services, reviews."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from models import catalogue as m
+from schema.catalogue.dataloaders import (
+    CredentialsByPsychologist,
+    MethodsByPsychologist,
+    ReviewPage,
+    ServicesByPsychologist,
+    TopicsByPsychologist,
+)
+from schema.common import ClientType, CredentialKind, Money, ServiceKind
+from schema.context import Info
+from schema.relay import (
+    PAGE_SIZE_DOC,
+    Connection,
+    Node,
+    PageArgs,
+    build_connection,
+    encode_cursor,
+    to_global_id,
+)
+
+CURRENT_YEAR_FIELD = "experienceYears counts whole years since the first documented practice."
+
+
+@strawberry.type(description="A therapy school, e.g. CBT, gestalt, psychoanalysis.")
+class Method(Node):
+    name: str
+    description: str
+    slug: str
+
+    @classmethod
+    def from_model(cls, row: m.Method) -> Method:
+        return cls(
+            id=to_global_id("Method", row.id),
+            name=row.name,
+            description=row.description,
+            slug=row.slug,
+        )
+
+
+@strawberry.type(description="A client's request a psychologist works with: anxiety, burnout...")
+class Topic(Node):
+    name: str
+    slug: str
+
+    @classmethod
+    def from_model(cls, row: m.Topic) -> Topic:
+        return cls(id=to_global_id("Topic", row.id), name=row.name, slug=row.slug)
+
+
+@strawberry.type(description="A vetted document: diploma, method certificate, therapy hours...")
+class Credential:
+    kind: CredentialKind
+    title: str
+    institution: str
+    hours: int | None
+    year: int | None
+
+    @classmethod
+    def from_model(cls, row: m.Credential) -> Credential:
+        return cls(
+            kind=row.kind,
+            title=row.title,
+            institution=row.institution,
+            hours=row.hours,
+            year=row.year,
+        )
+
+
+@strawberry.type(description="What can be booked with a psychologist.")
+class Service(Node):
+    kind: ServiceKind
+    title: str
+    duration_minutes: int
+    price: Money
+    _row: strawberry.Private[m.Service]
+
+    @classmethod
+    def from_model(cls, row: m.Service) -> Service:
+        price = Money.of(row.price, row.currency)
+        assert price is not None
+        return cls(
+            id=to_global_id("Service", row.id),
+            kind=row.kind,
+            title=row.title,
+            duration_minutes=row.duration_minutes,
+            price=price,
+            _row=row,
+        )
+
+
+@strawberry.type(description="An anonymous review left after a completed session.")
+class Review(Node):
+    rating: int = strawberry.field(description="1 to 5.")
+    text: str
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: m.Review) -> Review:
+        return cls(
+            id=to_global_id("Review", row.id),
+            rating=row.rating,
+            text=row.text,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="A vetted psychologist as clients see them.")
+class Psychologist(Node):
+    full_name: str
+    photo_url: str
+    bio: str
+    experience_years: int = strawberry.field(description=CURRENT_YEAR_FIELD)
+    rating: float | None = strawberry.field(description="Average review rating, 1-5; null if none.")
+    review_count: int
+    client_types: list[ClientType]
+    languages: list[str]
+    timezone: str = strawberry.field(description="IANA time zone the psychologist works in.")
+    price_from: Money | None = strawberry.field(
+        description="The cheapest active session (checkups excluded); null without services."
+    )
+    _row: strawberry.Private[m.Psychologist]
+
+    @classmethod
+    def from_model(cls, row: m.Psychologist) -> Psychologist:
+        return cls(
+            id=to_global_id("Psychologist", row.id),
+            full_name=row.full_name,
+            photo_url=row.photo_url,
+            bio=row.bio,
+            experience_years=max(0, datetime.now().year - row.practice_since),  # noqa: DTZ005
+            rating=float(row.rating_avg) if row.rating_avg is not None else None,
+            review_count=row.review_count,
+            client_types=row.client_types,
+            languages=list(row.languages or []),
+            timezone=row.timezone,
+            price_from=Money.of(row.price_from, row.price_currency),
+            _row=row,
+        )
+
+    @strawberry.field(description="Therapy schools the psychologist practises.")
+    async def methods(self, info: Info) -> list[Method]:
+        rows = await info.context.loaders[MethodsByPsychologist].load(self._row.id)
+        return [Method.from_model(r) for r in rows]
+
+    @strawberry.field(description="Requests the psychologist works with.")
+    async def topics(self, info: Info) -> list[Topic]:
+        rows = await info.context.loaders[TopicsByPsychologist].load(self._row.id)
+        return [Topic.from_model(r) for r in rows]
+
+    @strawberry.field(description="Vetted documents, oldest first.")
+    async def credentials(self, info: Info) -> list[Credential]:
+        rows = await info.context.loaders[CredentialsByPsychologist].load(self._row.id)
+        return [Credential.from_model(r) for r in rows]
+
+    @strawberry.field(description="Active services, cheapest first.")
+    async def services(self, info: Info) -> list[Service]:
+        rows = await info.context.loaders[ServicesByPsychologist].load(self._row.id)
+        return [Service.from_model(r) for r in rows]
+
+    @strawberry.field(description=f"Published reviews, newest first. {PAGE_SIZE_DOC}")
+    async def reviews(
+        self, info: Info, first: int | None = 10, after: str | None = None
+    ) -> Connection[Review]:
+        page = PageArgs.parse(first, after, default=10)
+        after_id = _review_cursor(page.cursor)
+        rows = await info.context.loaders[ReviewPage].load((self._row.id, page.size + 1, after_id))
+        return build_connection(
+            rows,
+            page,
+            cursor_of=lambda r: encode_cursor(["R", r.id]),
+            convert=Review.from_model,
+            count=self._review_count,
+        )
+
+    async def _review_count(self) -> int:
+        return self._row.review_count
+
+
+def _review_cursor(cursor: object) -> int | None:
+    from app.errors import BadInput
+
+    if cursor is None:
+        return None
+    if isinstance(cursor, list) and len(cursor) == 2 and cursor[0] == "R":
+        if isinstance(cursor[1], int):
+            return cursor[1]
+    raise BadInput("Invalid cursor: use a cursor returned by this connection.")

@@ -1,0 +1,65 @@
+"""The per-request context: settings, the viewer and the request's dataloaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.types import Info as _Info
+
+from app.auth.viewer import Viewer
+from app.errors import AuthError
+from app.settings import Settings
+
+L = TypeVar("L", bound=DataLoader)  # type: ignore[type-arg]
+
+
+class Loaders:
+    """Per-request DataLoaders, created on first use: ``ctx.loaders[MethodsByPsychologist]``.
+
+    aiodataloader binds to the running loop and caches per instance, so loaders
+    must never outlive a request (or a subscription event).
+    """
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._loaders: dict[type, DataLoader] = {}  # type: ignore[type-arg]
+
+    def __getitem__(self, loader_cls: type[L]) -> L:
+        loader = self._loaders.get(loader_cls)
+        if loader is None:
+            loader = loader_cls(self._context)  # type: ignore[call-arg]
+            self._loaders[loader_cls] = loader
+        return loader  # type: ignore[return-value]
+
+    def clear(self) -> None:
+        self._loaders.clear()
+
+
+@dataclass
+class Context:
+    settings: Settings
+    request: Request | WebSocket | None = None
+    response: Response | WebSocket | None = None
+    viewer: Viewer | None = None
+    auth_error: AuthError | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self)
+
+    def require_viewer(self) -> Viewer:
+        """The signed-in viewer, or a top-level UNAUTHENTICATED error."""
+        if self.auth_error is not None:
+            raise self.auth_error
+        if self.viewer is None:
+            raise AuthError("Sign in first: this field needs an access token.")
+        return self.viewer
+
+
+Info = _Info[Context, None]

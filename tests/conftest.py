@@ -1,0 +1,93 @@
+"""Test fixtures: one app per test session on a database built by the migrations.
+
+By default an SQLite file in a temporary folder; ``TEST_DATABASE_URL`` (PostgreSQL)
+and ``TEST_REDIS_URL`` switch to the real servers, as ``.ci/run`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+
+from app.db import migrate
+from app.main import create_app
+from app.settings import Settings
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgres"))
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def settings(var_dir: Path) -> Settings:
+    database_url = TEST_DATABASE_URL or f"sqlite://{var_dir / 'test.sqlite3'}"
+    return Settings(
+        env="test",
+        database_url=database_url,
+        redis_url=TEST_REDIS_URL,
+        var_dir=var_dir,
+        log_level="INFO",
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    await migrate(settings)
+    application = create_app(settings)
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=30):
+        from app.seed import seed_demo
+
+        await seed_demo(settings, psychologists=112)
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+async def live_server(app: Starlette) -> AsyncIterator[str]:
+    """A real uvicorn serving the session's app on 127.0.0.1 (WebSocket, browser tests).
+
+    It runs in the test session's event loop, so it shares the app's database.
+    """
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await asyncio.wait_for(task, timeout=10)
+
+
+def pytest_report_header(config: Any) -> str:
+    return f"database: {'PostgreSQL' if ON_POSTGRES else 'SQLite'}; redis: {bool(TEST_REDIS_URL)}"

@@ -1,0 +1,114 @@
+"""Test helpers: GraphQL over httpx, SQL statement counting, contract documents."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+from graphql import OperationDefinitionNode, parse, print_ast
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT_DIR = ROOT.parent / "shared" / "contract"
+
+
+@cache
+def contract_operations() -> dict[str, str]:
+    """Every named operation of ../shared/contract/*.graphql, as a standalone document."""
+    ops: dict[str, str] = {}
+    for path in sorted(CONTRACT_DIR.glob("*.graphql")):
+        doc = parse(path.read_text(encoding="utf-8"))
+        for definition in doc.definitions:
+            if isinstance(definition, OperationDefinitionNode) and definition.name:
+                ops[definition.name.value] = print_ast(definition)
+    return ops
+
+
+def op(name: str) -> str:
+    return contract_operations()[name]
+
+
+async def gql_raw(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    hdrs = dict(headers or {})
+    if token:
+        hdrs["Authorization"] = f"Bearer {token}"
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=hdrs
+    )
+    assert response.status_code in (200, 400), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> dict[str, Any]:
+    """Run an operation and assert it has no top-level errors; return ``data``."""
+    body = await gql_raw(client, query, variables, token)
+    assert not body.get("errors"), body.get("errors")
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def error_codes(body: dict[str, Any]) -> list[str | None]:
+    return [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
+
+
+@dataclass
+class SqlCounter:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+class _CountingHandler(logging.Handler):
+    # Tortoise logs "<sql>: <values>"; keep only the SQL text (values may be personal data).
+    _skip = re.compile(r"^(Created connection|Closed connection|Connection|Acquir|Releas)", re.I)
+
+    def __init__(self, sink: SqlCounter) -> None:
+        super().__init__(logging.DEBUG)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.args and isinstance(record.args, tuple):
+            sql = str(record.args[0])
+        else:
+            sql = record.getMessage()
+        if self._skip.match(sql):
+            return
+        self.sink.statements.append(sql)
+
+
+@contextmanager
+def count_sql() -> Iterator[SqlCounter]:
+    """Count SQL statements sent through Tortoise while the block runs."""
+    logger = logging.getLogger("tortoise.db_client")
+    sink = SqlCounter()
+    handler = _CountingHandler(sink)
+    old_level, old_propagate = logger.level, logger.propagate
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield sink
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        logger.propagate = old_propagate
