@@ -77,6 +77,13 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
     print(f"wrote {out}")
 
 
+def cmd_fetch_assets(args: argparse.Namespace) -> None:
+    from app.assets import fetch_all
+
+    fetched = fetch_all()
+    print("fetched: " + ", ".join(fetched) if fetched else "assets up to date")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export-schema", help="write the SDL of the live schema")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p.set_defaults(func=cmd_export_schema)
+
+    p = sub.add_parser("fetch-assets", help="download pinned front-end assets from npm")
+    p.set_defaults(func=cmd_fetch_assets)
 
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)

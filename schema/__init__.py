@@ -26,9 +26,10 @@ from strawberry.tools import merge_types
 from app.errors import PublicError
 from schema.catalogue.queries import CatalogueQuery
 from schema.catalogue.types import Method, Psychologist, Review, Service, Topic
+from schema.identity.queries import IdentityQuery
 from schema.root import NodeQuery
 
-QUERIES: tuple[type, ...] = (NodeQuery, CatalogueQuery)
+QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery, CatalogueQuery)
 MUTATIONS: tuple[type, ...] = ()
 SUBSCRIPTIONS: tuple[type, ...] = ()
 # Node implementations that no field returns directly must still be in the schema.
