@@ -56,6 +56,14 @@ ASSETS: tuple[NpmAsset, ...] = (
         "sha512-cuPDYtXVKV86Pu5PHBX642Odi/uVEE2y1Jxq5rGO/Qy1G2lRp7ZZ7a/T30RzxhuLSWo9zUbzq0P3U49//H0Ugw==",
         ("graphiql.min.js", "graphiql.min.css"),
     ),
+    # The care console's graphql-transport-ws client: the UMD build exposes
+    # `graphqlWs.createClient` (5.x; 6.x is ESM-only).
+    NpmAsset(
+        "graphql-ws",
+        "5.16.2",
+        "sha512-E1uccsZxt/96jH/OwmLPuXMACILs76pKF2i3W861LpKBCYtGIyPQGtWLuBLkND4ox1KHns70e83PS4te50nvPQ==",
+        ("umd/graphql-ws.min.js",),
+    ),
 )
 
 

@@ -7,17 +7,18 @@ the data changes underneath.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
-from tortoise.functions import Avg, Count, Min
+from tortoise.functions import Count, Min, Sum
 from tortoise.queryset import QuerySet
 
 from app.errors import BadInput
-from models.catalogue import Psychologist, Review, Service
+from models.catalogue import Psychologist, Review, Service, search_key
 from models.enums import ClientType, ServiceKind, VettingStatus
 
 MAX_SEARCH_LENGTH = 100
@@ -28,6 +29,8 @@ class PsychologistOrder(Enum):
     RATING_DESC = "RATING_DESC"
     PRICE_ASC = "PRICE_ASC"
     EXPERIENCE_DESC = "EXPERIENCE_DESC"
+    # By the next free session slot (computed by app.booking.availability, paged in memory).
+    SOONEST_AVAILABLE = "SOONEST_AVAILABLE"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class CatalogueFilter:
     service_kind: ServiceKind | None = None
     search: str | None = None
     only_ids: list[int] | None = None  # set by other filters (e.g. availability)
+    available_before: datetime | None = None  # resolved into only_ids by with_availability
 
 
 def visible_psychologists() -> QuerySet[Psychologist]:
@@ -86,7 +90,7 @@ def filtered(flt: CatalogueFilter) -> QuerySet[Psychologist]:
         if len(term) > MAX_SEARCH_LENGTH:
             raise BadInput(f"`search` is at most {MAX_SEARCH_LENGTH} characters.")
         if term:
-            qs = qs.filter(full_name__icontains=term)
+            qs = qs.filter(search_name__contains=search_key(term))
     if flt.only_ids is not None:
         qs = qs.filter(id__in=flt.only_ids)
     return qs
@@ -104,10 +108,51 @@ def _seek(spec: OrderSpec, cursor: Any) -> Q:
     return Q(**{f"{spec.key}__{cmp}": value}) | Q(**{spec.key: value, "id__gt": last_id})
 
 
+async def with_availability(flt: CatalogueFilter) -> CatalogueFilter:
+    """Turn ``available_before`` into ``only_ids`` (one batched availability search)."""
+    if flt.available_before is None:
+        return flt
+    from app.booking.availability import available_before_ids
+
+    now = datetime.now(UTC)
+    ids = await available_before_ids(replace(flt, available_before=None), flt.available_before, now)
+    if flt.only_ids is not None:
+        allowed = set(flt.only_ids)
+        ids = [i for i in ids if i in allowed]
+    return replace(flt, available_before=None, only_ids=ids)
+
+
+def _soonest_cursor(after: Any) -> tuple[int, int] | None:
+    if after is None:
+        return None
+    try:
+        name, epoch, last_id = after
+        if name != PsychologistOrder.SOONEST_AVAILABLE.value:
+            raise ValueError(name)
+        return (int(epoch), int(last_id))
+    except (TypeError, ValueError) as exc:
+        raise BadInput("Invalid cursor: it belongs to another ordering or list.") from exc
+
+
 async def page_psychologists(
     flt: CatalogueFilter, order: PsychologistOrder, size: int, after: Any
 ) -> list[Psychologist]:
-    """One SQL statement: ``size + 1`` rows after the cursor (the extra one tells hasNextPage)."""
+    """One SQL statement: ``size + 1`` rows after the cursor (the extra one tells hasNextPage).
+
+    ``SOONEST_AVAILABLE`` instead computes the next free slot of every candidate in one
+    batched availability search and pages in memory by ``(slot start, id)``.
+    """
+    if order is PsychologistOrder.SOONEST_AVAILABLE:
+        from app.booking.availability import page_by_soonest
+
+        keyed = await page_by_soonest(flt, size, _soonest_cursor(after), datetime.now(UTC))
+        found = {p.id: p for p in await Psychologist.filter(id__in=[pid for _, pid in keyed])}
+        rows = []
+        for key, pid in keyed:
+            if pid in found:
+                found[pid].soonest_key = key  # type: ignore[attr-defined]  # read by cursor_for
+                rows.append(found[pid])
+        return rows
     spec = ORDER_SPECS[order]
     qs = filtered(flt)
     if after is not None:
@@ -119,6 +164,8 @@ async def page_psychologists(
 
 
 def cursor_for(order: PsychologistOrder, p: Psychologist) -> list[Any]:
+    if order is PsychologistOrder.SOONEST_AVAILABLE:
+        return [order.value, *p.soonest_key]  # type: ignore[attr-defined]
     spec = ORDER_SPECS[order]
     return [order.value, getattr(p, spec.key), p.id]
 
@@ -132,13 +179,20 @@ async def refresh_stats(psychologist_ids: list[int] | None = None) -> None:
     ps = Psychologist.all()
     if psychologist_ids is not None:
         ps = ps.filter(id__in=psychologist_ids)
-    ids = await ps.values_list("id", flat=True)
+    people = {
+        r["id"]: r
+        for r in await ps.values(
+            "id", "full_name", "search_name", "rating_avg", "review_count", "price_from"
+        )
+    }
+    ids = list(people)
     ratings = {
         r["psychologist_id"]: r
         for r in await Review.filter(psychologist_id__in=ids, is_published=True)
         .group_by("psychologist_id")
-        .annotate(avg=Avg("rating"), n=Count("id"))
-        .values("psychologist_id", "avg", "n")
+        # Sum / count, not Avg: Tortoise casts Avg to the column's type (an integer).
+        .annotate(total=Sum("rating"), n=Count("id"))
+        .values("psychologist_id", "total", "n")
     }
     prices = {
         r["psychologist_id"]: r["low"]
@@ -150,12 +204,30 @@ async def refresh_stats(psychologist_ids: list[int] | None = None) -> None:
     }
     for pid in ids:
         rating = ratings.get(pid)
-        avg = Decimal(str(rating["avg"])).quantize(Decimal("0.01")) if rating else None
-        price = prices.get(pid)
-        await Psychologist.filter(id=pid).update(
-            rating_avg=avg,
-            review_count=rating["n"] if rating else 0,
-            price_from=price,
-            sort_rating=int(avg * 100) if avg is not None else 0,
-            sort_price=int(Decimal(price) * 100) if price is not None else NO_PRICE_SORT,
+        avg = (
+            (Decimal(rating["total"]) / rating["n"]).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            if rating and rating["n"]
+            else None
         )
+        price = prices.get(pid)
+        price = Decimal(price).quantize(Decimal("0.01")) if price is not None else None
+        current = people[pid]
+        values = {
+            "rating_avg": avg,
+            "review_count": rating["n"] if rating else 0,
+            "price_from": price,
+            "search_name": search_key(current["full_name"]),
+        }
+        if all(_same(current[k], v) for k, v in values.items()):
+            continue  # unchanged: no write (re-running the seed is cheap)
+        await Psychologist.filter(id=pid).update(
+            **values,
+            sort_rating=int(avg * 100) if avg is not None else 0,
+            sort_price=int(price * 100) if price is not None else NO_PRICE_SORT,
+        )
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (Decimal, float, int)) and isinstance(b, Decimal):
+        return Decimal(str(a)) == b
+    return bool(a == b)

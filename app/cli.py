@@ -16,7 +16,7 @@ from typing import Any
 
 from app.settings import ROOT, Settings, load_settings
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("app.identity.cli",)
 
 
 def run_with_db(fn: Callable[[Settings], Awaitable[Any]]) -> Any:

@@ -66,7 +66,14 @@ def __getattr__(name: str) -> Any:
 
 
 async def open_db(settings: Settings) -> None:
-    await Tortoise.init(config=tortoise_config(settings))
+    # Uvicorn runs requests in tasks that do not inherit the lifespan's context
+    # variables: make this context the process-wide fallback (as RegisterTortoise
+    # does), unless one is active already (a second app in the same process).
+    from tortoise.context import get_current_context
+
+    await Tortoise.init(
+        config=tortoise_config(settings), _enable_global_fallback=get_current_context() is None
+    )
 
 
 async def close_db() -> None:

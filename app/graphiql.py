@@ -1,10 +1,222 @@
-"""GraphiQL served from the service's own static files (no CDN). Filled in by the foundation work."""
+"""GraphiQL served entirely by the service: no CDN, works on a closed network.
+
+React, ReactDOM and GraphiQL come from ``/static/vendor/...`` (installed by
+``python -m app fetch-assets``, pinned by integrity in ``app/assets.py``); the boot
+script is our own static file ``/static/graphiql/boot.js``, so the page runs under a
+strict Content-Security-Policy (scripts from 'self' only, nothing inline). The page
+configuration travels in a non-executable ``application/json`` block.
+
+Subscriptions use GraphiQL's bundled graphql-ws client (graphql-transport-ws, the
+only protocol the server offers); the Headers tab's JSON is sent as the
+``connection_init`` payload, so ``{"Authorization": "Bearer ..."}`` signs the socket in.
+"""
 
 from __future__ import annotations
 
+import html
+import json
+from functools import cache
+from typing import Any
+
+from graphql import (
+    REMOVE,
+    DocumentNode,
+    FieldNode,
+    GraphQLSchema,
+    TypeInfo,
+    TypeInfoVisitor,
+    VariableDefinitionNode,
+    VariableNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+
+from app import assets
+
+VENDOR = "/static/vendor"
+STYLESHEETS = (f"{VENDOR}/graphiql/graphiql.min.css", "/static/graphiql/page.css")
+SCRIPTS = (
+    f"{VENDOR}/react/umd/react.production.min.js",
+    f"{VENDOR}/react-dom/umd/react-dom.production.min.js",
+    f"{VENDOR}/graphiql/graphiql.min.js",
+    "/static/graphiql/boot.js",
+)
+
+SIGN_IN_HELP = """\
+# Psyline GraphiQL: the catalogue needs no sign-in; press the run button (or Ctrl-Enter).
+#
+# To sign in (viewer, bookings, chat, subscriptions):
+#   1. python -m app partner token          -> a demo partner's sign-in JWT
+#   2. run: mutation { signInWithPartner(input: {partnerToken: "<JWT>"})
+#            { session { accessToken } } }
+#   3. open the Headers tab below and put
+#        {"Authorization": "Bearer <accessToken>"}
+#      (WebSocket subscriptions send the same headers in connection_init).
+"""
+
+# The mobile home screen (contract operation `Catalogue`).
+CATALOGUE_QUERY = """\
+query Catalogue($filter: PsychologistFilter, $orderBy: PsychologistOrder, $first: Int!,
+                $after: String) {
+  methods { id name }
+  topics { id name }
+  psychologists(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      cursor
+      node {
+        id
+        fullName
+        photoUrl
+        experienceYears
+        rating
+        reviewCount
+        clientTypes
+        methods { id name }
+        topics { id name }
+        priceFrom { amount currency }
+        nextSlots(first: 3) {
+          id
+          startsAt
+          endsAt
+          service { id kind durationMinutes price { amount currency } }
+        }
+      }
+    }
+  }
+}
+"""
+DEFAULT_VARIABLES = '{\n  "first": 20\n}'
+
+CSP = (
+    "default-src 'none'; "
+    "script-src 'self'; "
+    # GraphiQL and CodeMirror set style attributes; no script can come from it.
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
+    "font-src 'self' data:; "
+    "connect-src 'self' {ws}; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'"
+)
+
+
+def strip_unknown_fields(
+    document: DocumentNode, schema: GraphQLSchema, only: set[str] | None = None
+) -> DocumentNode:
+    """Remove field selections the schema does not have (optionally only those named).
+
+    Lets a contract document run before every field of it has landed; once the
+    field exists it is kept, so the stripping becomes a no-op by itself.
+    """
+    type_info = TypeInfo(schema)
+
+    class Strip(Visitor):
+        def enter_field(self, node: FieldNode, *_args: Any) -> Any:
+            if only is not None and node.name.value not in only:
+                return None
+            if type_info.get_parent_type() is not None and type_info.get_field_def() is None:
+                return REMOVE
+            return None
+
+    stripped: DocumentNode = visit(document, TypeInfoVisitor(type_info, Strip()))
+    return _drop_unused_variables(stripped)
+
+
+def without_fields(document: DocumentNode, names: set[str]) -> DocumentNode:
+    """Remove every selection of the named fields (and variables left unused)."""
+
+    class Strip(Visitor):
+        def enter_field(self, node: FieldNode, *_args: Any) -> Any:
+            return REMOVE if node.name.value in names else None
+
+    stripped: DocumentNode = visit(document, Strip())
+    return _drop_unused_variables(stripped)
+
+
+def _drop_unused_variables(document: DocumentNode) -> DocumentNode:
+    """Drop variable definitions that no remaining selection uses (GraphQL forbids them)."""
+    used: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_variable_definition(self, *_args: Any) -> Any:
+            return False  # the definition itself is not a use; skip its subtree
+
+        def enter_variable(self, node: VariableNode, *_args: Any) -> None:
+            used.add(node.name.value)
+
+    visit(document, Collect())
+
+    class Drop(Visitor):
+        def enter_variable_definition(self, node: VariableDefinitionNode, *_args: Any) -> Any:
+            return None if node.variable.name.value in used else REMOVE
+
+    result: DocumentNode = visit(document, Drop())
+    return result
+
+
+@cache
+def default_query() -> str:
+    from schema import schema
+
+    doc = strip_unknown_fields(parse(CATALOGUE_QUERY), schema._schema)
+    return SIGN_IN_HELP + "\n" + print_ast(doc) + "\n"
+
+
+def _ws_origin(request: Request) -> str:
+    scheme = "wss" if request.url.scheme == "https" else "ws"
+    return f"{scheme}://{request.url.netloc}"
 
 
 def render_graphiql(request: Request) -> Response:
-    return HTMLResponse("<!doctype html><title>psyline</title><p>GraphiQL assets missing.</p>")
+    missing = assets.missing()
+    if missing:
+        return PlainTextResponse(
+            "GraphiQL assets are not installed (" + ", ".join(missing) + "). "
+            "Run `python -m app fetch-assets` once (it downloads pinned, integrity-checked "
+            "packages from the npm registry), then reload this page.\n",
+            status_code=503,
+        )
+    config = {
+        "url": str(request.url.replace(query="", fragment="")),
+        "subscriptionUrl": str(
+            request.url.replace(scheme="wss" if request.url.scheme == "https" else "ws").replace(
+                query="", fragment=""
+            )
+        ),
+        "defaultQuery": default_query(),
+        "defaultVariables": DEFAULT_VARIABLES,
+    }
+    # JSON inside HTML: "<" escaped so that no "</script>" can end the block early.
+    config_json = json.dumps(config).replace("<", "\\u003c")
+    links = "\n".join(f'<link rel="stylesheet" href="{html.escape(h)}">' for h in STYLESHEETS)
+    scripts = "\n".join(f'<script src="{html.escape(s)}"></script>' for s in SCRIPTS)
+    page = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Psyline GraphiQL</title>
+<link rel="icon" href="data:,">
+{links}
+</head>
+<body>
+<div id="graphiql">Loading GraphiQL...</div>
+<script id="graphiql-config" type="application/json">{config_json}</script>
+{scripts}
+</body>
+</html>
+"""
+    return HTMLResponse(
+        page,
+        headers={
+            "Content-Security-Policy": CSP.replace("{ws}", _ws_origin(request)),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+        },
+    )

@@ -6,18 +6,25 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
 from app.auth.authenticate import authenticate
+from app.avatars import avatar
+from app.chat.runtime import chat_runtime
+from app.console import console_routes
 from app.db import close_db, open_db
 from app.errors import AuthError
 from app.logging import configure_logging
@@ -26,6 +33,7 @@ from schema import build_schema
 from schema.context import Context
 
 log = logging.getLogger("psyline")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 class PsylineGraphQL(GraphQL[Context, None]):
@@ -55,6 +63,30 @@ class PsylineGraphQL(GraphQL[Context, None]):
             ctx.auth_error = exc
         return ctx
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate the socket from ``connection_init``; reject (close 4403) before ack.
+
+        The payload carries ``{"Authorization": "Bearer <access token>"}`` (the key is
+        matched case-insensitively). Missing or invalid credentials close the socket.
+        """
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        header = next(
+            (v for k, v in params.items() if isinstance(k, str) and k.lower() == "authorization"),
+            None,
+        )
+        if not isinstance(header, str) or not header:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        try:
+            viewer = await authenticate(self.settings, header)
+        except AuthError as exc:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from exc
+        if viewer is None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        context.viewer = viewer
+        if isinstance(context.request, WebSocket):
+            context.request.scope["psyline.viewer"] = viewer
+        return UNSET
+
     async def render_graphql_ide(self, request: Request) -> Response:
         from app.graphiql import render_graphiql
 
@@ -69,7 +101,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await open_db(settings)
         try:
-            yield
+            # Care chat: pub/sub (Redis with REDIS_URL), rate limiter, SLA watcher.
+            async with chat_runtime(settings) as chat:
+                app.state.pubsub = chat.pubsub
+                yield
         finally:
             await close_db()
 
@@ -90,6 +125,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        *console_routes(),  # the care team's web console (app/static/console)
+        Route("/avatars/{slug}.svg", avatar),  # placeholder photos (app/avatars.py)
+        Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings

@@ -1,32 +1,47 @@
-"""Demo data (placeholder until the realistic generator lands)."""
+"""Demo data: a sequence of independent, idempotent steps.
+
+Each step is an async function ``step(settings) -> str | None`` referenced by dotted path in
+``DEMO_STEPS``; domains append their own step with a one-line edit. Steps run in order and
+their summaries are joined into the command's output. Every step must be safe to re-run.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+import importlib
+from collections.abc import Awaitable, Callable
 
-from app.catalogue import refresh_stats
 from app.settings import Settings
-from models.catalogue import Method, Psychologist, Review, Service, Topic
-from models.enums import ServiceKind, VettingStatus
+
+DEMO_STEPS: tuple[str, ...] = (
+    "app.seed_catalogue.seed_catalogue",
+    "app.identity.demo.seed_identity",
+    "app.booking.demo.seed_booking",
+)
+
+DEFAULT_PSYCHOLOGISTS = 112
+# Parameter of the current run (set by seed_demo, read by steps via demo_psychologists()).
+_psychologists: int = DEFAULT_PSYCHOLOGISTS
 
 
-async def seed_demo(settings: Settings, psychologists: int = 112) -> str:
-    if await Psychologist.exists():
-        return "demo data already present"
-    m = await Method.create(slug="cbt", name="КПТ")
-    t = await Topic.create(slug="anxiety", name="Тревога")
-    for i in range(psychologists):
-        p = await Psychologist.create(
-            slug=f"p{i}", full_name=f"Психолог {i}", practice_since=2000 + i % 20,
-            vetting_status=VettingStatus.APPROVED,
-        )
-        await p.methods.add(m)
-        await p.topics.add(t)
-        await Service.create(psychologist=p, kind=ServiceKind.SESSION, title="Сессия",
-                             duration_minutes=50, price=Decimal(1500 + i * 50))
-        for j in range(i % 4):
-            await Review.create(psychologist=p, rating=3 + j % 3, text="ok",
-                                created_at=datetime.now(UTC) - timedelta(days=j))
-    await refresh_stats()
-    return "ok"
+def demo_psychologists() -> int:
+    """How many approved demo psychologists the current seed run should create."""
+    return _psychologists
+
+
+def load_step(path: str) -> Callable[[Settings], Awaitable[str | None]]:
+    module_name, _, attr = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+async def seed_demo(settings: Settings, psychologists: int = DEFAULT_PSYCHOLOGISTS) -> str:
+    global _psychologists
+    _psychologists = psychologists
+    summaries: list[str] = []
+    try:
+        for path in DEMO_STEPS:
+            summary = await load_step(path)(settings)
+            if summary:
+                summaries.append(summary)
+    finally:
+        _psychologists = DEFAULT_PSYCHOLOGISTS
+    return "; ".join(summaries) or "nothing to do"

@@ -49,7 +49,7 @@ class Settings:
     jwt_private_key_pem: str | None = None
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
-    partner_token_audience: str = "psyline"
+    partner_token_audience: str = "psyline"  # noqa: S105 - an audience, not a secret
     log_level: str = "INFO"
     graphiql: bool = True
     introspection: bool = True
@@ -62,7 +62,8 @@ class Settings:
     # Video (Jitsi-compatible JWT rooms).
     video_base_url: str = "https://meet.psyline.local"
     video_app_id: str = "psyline"
-    video_app_secret: str = "dev-video-secret-change-me"  # noqa: S105 - dev default, refused in prod
+    # HS256 key of the Jitsi JWTs: at least 32 bytes (PyJWT warns below that).
+    video_app_secret: str = "dev-video-secret-change-me-in-production"  # noqa: S105 - refused in prod
     # Care team chat (issue 5).
     care_sla_seconds: int = 300
     ws_init_timeout_seconds: float = 5.0
@@ -86,6 +87,8 @@ class Settings:
                 problems.append("JWT_PRIVATE_KEY (PEM) is required in production")
             if self.video_app_secret == Settings.video_app_secret:
                 problems.append("VIDEO_APP_SECRET must be set in production")
+            elif len(self.video_app_secret.encode()) < 32:
+                problems.append("VIDEO_APP_SECRET must be at least 32 bytes")
             if problems:
                 raise SettingsError("; ".join(problems))
         return self
@@ -102,13 +105,17 @@ def load_settings() -> Settings:
     key_file = os.environ.get("JWT_PRIVATE_KEY_FILE")
     if not key and key_file:
         key = Path(key_file).read_text(encoding="utf-8")
-    origins = tuple(o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+    origins = tuple(
+        o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
+    )
     return Settings(
         env=env,  # type: ignore[arg-type]
         database_url=os.environ.get("DATABASE_URL") or defaults.database_url,
         redis_url=os.environ.get("REDIS_URL") or None,
         jwt_private_key_pem=key or None,
-        access_token_ttl_seconds=_int("ACCESS_TOKEN_TTL_SECONDS", defaults.access_token_ttl_seconds),
+        access_token_ttl_seconds=_int(
+            "ACCESS_TOKEN_TTL_SECONDS", defaults.access_token_ttl_seconds
+        ),
         partner_token_audience=os.environ.get("PARTNER_TOKEN_AUDIENCE")
         or defaults.partner_token_audience,
         log_level=os.environ.get("LOG_LEVEL", defaults.log_level),

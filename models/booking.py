@@ -1,1 +1,141 @@
-"""Bookings, working hours and availability (issue 4)."""
+"""Bookings, working hours and availability (issue 4).
+
+Times are timezone-aware UTC in the database; working hours are local wall-clock
+minutes in the psychologist's IANA zone (``Psychologist.timezone``).
+
+The no-double-booking invariant is held by the database:
+
+- PostgreSQL: an exclusion constraint (``btree_gist``) on
+  ``(psychologist_id, tstzrange(starts_at, blocked_until))`` for active statuses,
+  added by raw SQL in the migration.
+- SQLite: ``BookedCell`` rows, one per 5-minute cell of ``[starts_at, blocked_until)``,
+  with a unique ``(psychologist_id, cell)`` key, written in the booking's transaction.
+
+``blocked_until`` is ``ends_at`` plus the psychologist's buffer at booking time, so
+the buffer between two sessions is part of the invariant.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class BookingStatus(StrEnum):
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    LATE_CANCELLED = "LATE_CANCELLED"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"
+    RESCHEDULED = "RESCHEDULED"
+
+
+# Statuses that occupy the psychologist's time (the constraint's WHERE clause).
+OCCUPYING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+
+class OverrideKind(StrEnum):
+    TIME_OFF = "TIME_OFF"
+    EXTRA_HOURS = "EXTRA_HOURS"
+
+
+class WorkingHours(Model):
+    """One weekly interval in local time (several per weekday are allowed)."""
+
+    id = fields.IntField(primary_key=True)
+    psychologist: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "catalogue.Psychologist", related_name="working_hours", on_delete=fields.CASCADE
+    )
+    weekday = fields.SmallIntField(description="0 = Monday ... 6 = Sunday")
+    start_minute = fields.SmallIntField(description="Local minutes since midnight, multiple of 5")
+    end_minute = fields.SmallIntField(description="Local minutes since midnight (1440 = 24:00)")
+
+    class Meta:
+        table = "working_hours"
+        indexes = (("psychologist_id", "weekday"),)
+
+
+class ScheduleOverride(Model):
+    """A dated exception: time off, or extra hours outside the weekly pattern."""
+
+    id = fields.IntField(primary_key=True)
+    psychologist: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "catalogue.Psychologist", related_name="schedule_overrides", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(OverrideKind, max_length=16)
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    note = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "schedule_overrides"
+        indexes = (("psychologist_id", "ends_at"),)
+
+
+class BookingPolicy(Model):
+    """Per-psychologist booking settings (a psychologist without a row gets the defaults)."""
+
+    id = fields.IntField(primary_key=True)
+    psychologist: fields.OneToOneRelation = fields.OneToOneField(
+        "catalogue.Psychologist", related_name="booking_policy", on_delete=fields.CASCADE
+    )
+    buffer_minutes = fields.SmallIntField(default=10)
+    min_notice_minutes = fields.IntField(default=120)
+    horizon_days = fields.SmallIntField(default=30)
+    slot_step_minutes = fields.SmallIntField(default=30)
+
+    class Meta:
+        table = "booking_policies"
+
+
+class Booking(Model):
+    id = fields.IntField(primary_key=True)
+    client: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "identity.User", related_name="bookings", on_delete=fields.RESTRICT
+    )
+    psychologist: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "catalogue.Psychologist", related_name="bookings", on_delete=fields.RESTRICT
+    )
+    service: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "catalogue.Service", related_name="bookings", on_delete=fields.RESTRICT
+    )
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    blocked_until = fields.DatetimeField(description="ends_at + the buffer at booking time")
+    status = fields.CharEnumField(BookingStatus, max_length=16, default=BookingStatus.CONFIRMED)
+    price = fields.DecimalField(max_digits=10, decimal_places=2)
+    currency = fields.CharField(max_length=3, default="RUB")
+    idempotency_key = fields.CharField(max_length=100, null=True)
+    rescheduled_from: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "booking.Booking", related_name="rescheduled_to", null=True, on_delete=fields.SET_NULL
+    )
+    cancel_reason = fields.CharField(max_length=500, null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    video_room = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "bookings"
+        unique_together = (("client", "idempotency_key"),)
+        indexes = (
+            ("psychologist_id", "starts_at"),
+            ("client_id", "starts_at"),
+        )
+
+
+class BookedCell(Model):
+    """SQLite only: one row per 5-minute cell a booking (plus buffer) occupies."""
+
+    id = fields.IntField(primary_key=True)
+    psychologist_id = fields.IntField()
+    cell = fields.BigIntField(description="UTC epoch seconds // 300")
+    booking: fields.ForeignKeyRelation[Booking] = fields.ForeignKeyField(
+        "booking.Booking", related_name="cells", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "booked_cells"
+        unique_together = (("psychologist_id", "cell"),)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
 from models.enums import ClientType, CredentialKind, ServiceKind, VettingStatus
+
+
+def search_key(text: str) -> str:
+    """Case- and ё-insensitive form of a name, the same on every database."""
+    return text.casefold().replace("\u0451", "\u0435")
 
 
 class Method(Model):
@@ -39,6 +46,9 @@ class Psychologist(Model):
     id = fields.IntField(primary_key=True)
     slug = fields.CharField(max_length=80, unique=True)
     full_name = fields.CharField(max_length=160)
+    # search_key(full_name): casefolded, yo folded to ie; a portable case-insensitive
+    # search (SQLite's UPPER and LIKE fold ASCII only). Set by save() and refresh_stats.
+    search_name = fields.CharField(max_length=160, default="")
     photo_url = fields.CharField(max_length=500, default="")
     bio = fields.TextField(default="")
     practice_since = fields.SmallIntField(description="Year of the first documented practice")
@@ -46,7 +56,9 @@ class Psychologist(Model):
     # ",ADULT,COUPLE," so that one portable LIKE filters by client type.
     client_types_csv = fields.CharField(max_length=80, default=",ADULT,")
     timezone = fields.CharField(max_length=64, default="Europe/Moscow")
-    vetting_status = fields.CharEnumField(VettingStatus, max_length=16, default=VettingStatus.PENDING)
+    vetting_status = fields.CharEnumField(
+        VettingStatus, max_length=16, default=VettingStatus.PENDING
+    )
     user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "identity.User", related_name="psychologist_profile", null=True, on_delete=fields.SET_NULL
     )
@@ -83,6 +95,20 @@ class Psychologist(Model):
             ("vetting_status", "sort_price", "id"),
             ("vetting_status", "practice_since", "id"),
         )
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep ``search_name`` in step with ``full_name`` on every save/create."""
+        self.search_name = search_key(self.full_name or "")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None and len(args) > 1:
+            update_fields = args[1]
+        if update_fields is not None and "full_name" in update_fields:
+            fields_list = [*update_fields, "search_name"]
+            if "update_fields" in kwargs:
+                kwargs["update_fields"] = fields_list
+            else:
+                args = (args[0], fields_list, *args[2:])
+        await super().save(*args, **kwargs)
 
     @property
     def client_types(self) -> list[ClientType]:

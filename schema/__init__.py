@@ -24,16 +24,43 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from app.errors import PublicError
+from schema.booking.mutations import BookingMutation
+from schema.booking.queries import BookingQuery
+from schema.booking.types import Booking
 from schema.catalogue.queries import CatalogueQuery
 from schema.catalogue.types import Method, Psychologist, Review, Service, Topic
+from schema.chat.mutations import ChatMutation
+from schema.chat.queries import ChatQuery
+from schema.chat.subscriptions import ChatSubscription
+from schema.chat.types import CareConversation, Message
+from schema.identity.mutations import IdentityMutation
 from schema.identity.queries import IdentityQuery
 from schema.root import NodeQuery
 
-QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery, CatalogueQuery)
-MUTATIONS: tuple[type, ...] = ()
-SUBSCRIPTIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery, CatalogueQuery, ChatQuery, BookingQuery)
+MUTATIONS: tuple[type, ...] = (IdentityMutation, ChatMutation, BookingMutation)
+SUBSCRIPTIONS: tuple[type, ...] = (ChatSubscription,)
 # Node implementations that no field returns directly must still be in the schema.
-EXTRA_TYPES: tuple[type, ...] = (Psychologist, Method, Topic, Service, Review)
+EXTRA_TYPES: tuple[type, ...] = (
+    Psychologist,
+    Method,
+    Topic,
+    Service,
+    Review,
+    CareConversation,
+    Message,
+    Booking,
+)
+
+
+class PublicErrors(MaskErrors):
+    """Masks unexpected errors and gives ours their ``extensions.code`` (HTTP and WebSocket)."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        for error in errors:
+            if isinstance(error.original_error, PublicError):
+                error.extensions = {**(error.extensions or {}), "code": error.original_error.code}
+        return super()._process_errors(errors)
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -53,7 +80,7 @@ def _extensions(*, introspection: bool, max_depth: int) -> list[Callable[[], Any
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        lambda: MaskErrors(should_mask_error=_should_mask),
+        lambda: PublicErrors(should_mask_error=_should_mask),
     ]
     if not introspection:
         exts.append(DisableIntrospection)

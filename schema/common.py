@@ -17,7 +17,9 @@ ClientType = strawberry.enum(enums.ClientType, description="Who a psychologist w
 ServiceKind = strawberry.enum(enums.ServiceKind, description="What kind of meeting a service is.")
 CredentialKind = strawberry.enum(enums.CredentialKind, description="Kind of vetted document.")
 Role = strawberry.enum(enums.Role, description="What a signed-in person is to the service.")
-VettingStatus = strawberry.enum(enums.VettingStatus, description="Where a psychologist is in vetting.")
+VettingStatus = strawberry.enum(
+    enums.VettingStatus, description="Where a psychologist is in vetting."
+)
 
 
 @strawberry.type(description="An amount of money: a decimal string and an ISO 4217 currency.")

@@ -47,6 +47,8 @@ class Context:
     response: Response | WebSocket | None = None
     viewer: Viewer | None = None
     auth_error: AuthError | None = None
+    # The WebSocket ``connection_init`` payload (strawberry sets it when the attribute exists).
+    connection_params: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     loaders: Loaders = field(init=False)
 

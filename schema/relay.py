@@ -55,7 +55,7 @@ def decode_id(global_id: str, expected: str | Sequence[str]) -> int | None:
     allowed = (expected,) if isinstance(expected, str) else tuple(expected)
     if parsed is None or parsed[0] not in allowed:
         return None
-    type_name, pk = parsed
+    _type_name, pk = parsed
     if not pk.isdigit() or len(pk) > 18:
         return None
     return int(pk)

@@ -14,5 +14,5 @@ class NodeQuery:
         description="Fetches any object by its global ID; null when it does not exist "
         "or is not visible to the viewer."
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)  # type: ignore[no-any-return]

@@ -10,7 +10,7 @@ import itertools
 import uuid
 from dataclasses import dataclass
 
-from app.auth.tokens import issue_access_token
+from app.identity.sessions import start_session
 from app.settings import Settings
 from models.enums import Role
 from models.identity import User
@@ -41,7 +41,5 @@ async def signed_in(
         user = await User.create(
             role=role, email=f"{uuid.uuid4().hex[:12]}@staff.test", display_name=display_name
         )
-    token, _ = issue_access_token(
-        settings, user_id=user.id, role=role, session_id=uuid.uuid4().hex
-    )
-    return SignedIn(user=user, token=token)
+    issued = await start_session(settings, user)
+    return SignedIn(user=user, token=issued.access_token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterator
@@ -78,6 +79,16 @@ class SqlCounter:
         return len(self.statements)
 
 
+def _in_background_task() -> bool:
+    """Statements of the app's background workers (tasks named ``psyline-*``, e.g. the
+    SLA watcher) are not part of the request being measured."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return False
+    return task is not None and task.get_name().startswith("psyline-")
+
+
 class _CountingHandler(logging.Handler):
     # Tortoise logs "<sql>: <values>"; keep only the SQL text (values may be personal data).
     _skip = re.compile(r"^(Created connection|Closed connection|Connection|Acquir|Releas)", re.I)
@@ -92,6 +103,8 @@ class _CountingHandler(logging.Handler):
         else:
             sql = record.getMessage()
         if self._skip.match(sql):
+            return
+        if _in_background_task():
             return
         self.sink.statements.append(sql)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import strawberry
@@ -47,6 +48,10 @@ class PsychologistFilter:
     search: str | None = strawberry.field(
         default=None, description="Part of the name, case-insensitive (at most 100 characters)."
     )
+    available_before: datetime | None = strawberry.field(
+        default=None,
+        description="Has a free slot (of `serviceKind`, else a session) starting before this time.",
+    )
 
 
 def _ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> list[int]:
@@ -69,6 +74,7 @@ def to_catalogue_filter(flt: PsychologistFilter | None) -> svc.CatalogueFilter:
         max_price=flt.max_price,
         service_kind=flt.service_kind,
         search=flt.search,
+        available_before=flt.available_before,
     )
 
 
@@ -100,7 +106,7 @@ class CatalogueQuery:
         after: str | None = None,
     ) -> Connection[Psychologist]:
         page = PageArgs.parse(first, after)
-        flt = to_catalogue_filter(filter)
+        flt = await svc.with_availability(to_catalogue_filter(filter))
         rows = await svc.page_psychologists(flt, order_by, page.size, page.cursor)
         return build_connection(
             rows,

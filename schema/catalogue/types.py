@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -25,6 +26,9 @@ from schema.relay import (
     encode_cursor,
     to_global_id,
 )
+
+if TYPE_CHECKING:
+    from schema.booking.types import Slot
 
 CURRENT_YEAR_FIELD = "experienceYears counts whole years since the first documented practice."
 
@@ -182,6 +186,31 @@ class Psychologist(Node):
 
     async def _review_count(self) -> int:
         return self._row.review_count
+
+    @strawberry.field(description="The next bookable slots (at most 20), soonest first.")
+    async def next_slots(
+        self, info: Info, first: int = 3, service_kind: ServiceKind = ServiceKind.SESSION
+    ) -> list[Annotated[Slot, strawberry.lazy("schema.booking.types")]]:
+        from schema.booking.dataloaders import next_slots
+        from schema.booking.types import Slot
+
+        return [Slot.of(s) for s in await next_slots(info, self._row, first, service_kind)]
+
+    @strawberry.field(
+        description="Free slots starting in [from, to) (at most 31 days), soonest first; "
+        "all active services unless `serviceKind` is given."
+    )
+    async def availability(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        service_kind: ServiceKind | None = None,
+    ) -> list[Annotated[Slot, strawberry.lazy("schema.booking.types")]]:
+        from schema.booking.dataloaders import availability
+        from schema.booking.types import Slot
+
+        return [Slot.of(s) for s in await availability(info, self._row, from_, to, service_kind)]
 
 
 def _review_cursor(cursor: object) -> int | None:

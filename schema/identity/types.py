@@ -7,11 +7,18 @@ referenced with ``strawberry.lazy`` to avoid import cycles.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
 from models.identity import User
 from schema.common import Role
+from schema.context import Info
 from schema.relay import Node, to_global_id
+
+if TYPE_CHECKING:
+    from schema.booking.types import BookingConnection
+    from schema.chat.types import CareConversation
 
 
 @strawberry.type(description="The signed-in person: a client, a psychologist or staff.")
@@ -22,6 +29,28 @@ class Viewer(Node):
         description="True in the response of the sign-in that registered this person."
     )
     _user: strawberry.Private[User]
+
+    @strawberry.field(
+        description="The client's conversation with the care team, created with a welcome "
+        "message on first use; null for staff and psychologists."
+    )
+    async def care_conversation(
+        self, info: Info
+    ) -> Annotated[CareConversation, strawberry.lazy("schema.chat.types")] | None:
+        from schema.chat.types import resolve_viewer_conversation
+
+        return await resolve_viewer_conversation(info, self._user)
+
+    @strawberry.field(
+        description="The viewer's bookings: upcoming first (soonest first), then past and "
+        "cancelled ones (latest first). At most 100 per page."
+    )
+    async def bookings(
+        self, info: Info, first: int | None = 10, after: str | None = None
+    ) -> Annotated[BookingConnection, strawberry.lazy("schema.booking.types")]:
+        from schema.booking.queries import viewer_bookings
+
+        return await viewer_bookings(info, self._user.id, first, after)
 
     @classmethod
     def from_user(cls, user: User, *, is_new_user: bool = False) -> Viewer:

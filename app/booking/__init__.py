@@ -1,0 +1,2 @@
+"""Availability and booking: pure slot arithmetic (``slots``), loading schedules in batches
+(``availability``), the booking rules (``service``) and video rooms (``video``)."""

@@ -1,0 +1,417 @@
+"""Booking rules: book a slot, cancel, reschedule, complete, mark a no-show.
+
+Every rule is checked here for a good error message, and the invariants that
+matter are held by the database as well:
+
+- no two occupying bookings of one psychologist overlap (buffer included):
+  the PostgreSQL exclusion constraint, or the unique ``booked_cells`` key on SQLite;
+- one booking per ``(client, idempotency_key)``: a unique key. A request that
+  loses either race re-reads the key: a retry gets the original booking.
+
+Errors are ``UserError`` with the ``BookingErrorCode`` names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfoNotFoundError
+
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from app import events
+from app.auth.viewer import Viewer
+from app.booking.availability import schedule_for
+from app.booking.slots import cells, is_free
+from app.booking.video import new_room_name
+from app.errors import Forbidden, UserError
+from app.settings import Settings
+from models.booking import BookedCell, Booking, BookingStatus
+from models.catalogue import Psychologist, Service
+from models.enums import Role, VettingStatus
+
+
+class BookingErrorCode(StrEnum):
+    SLOT_UNAVAILABLE = "SLOT_UNAVAILABLE"
+    SLOT_IN_PAST = "SLOT_IN_PAST"
+    INVALID_SLOT = "INVALID_SLOT"
+    PSYCHOLOGIST_UNAVAILABLE = "PSYCHOLOGIST_UNAVAILABLE"
+    PROMO_CODE_INVALID = "PROMO_CODE_INVALID"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    TOO_MANY_BOOKINGS = "TOO_MANY_BOOKINGS"
+    OVERLAPS_OWN_BOOKING = "OVERLAPS_OWN_BOOKING"
+    NOT_FOUND = "NOT_FOUND"
+    NOT_CANCELLABLE = "NOT_CANCELLABLE"
+    NOT_RESCHEDULABLE = "NOT_RESCHEDULABLE"
+    BOOKING_NOT_ENDED = "BOOKING_NOT_ENDED"
+    INVALID_STATUS = "INVALID_STATUS"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+MAX_KEY_LENGTH = 100
+MAX_REASON_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class SlotRef:
+    """What a slot ID says: psychologist, service and start (UTC)."""
+
+    psychologist_id: int
+    service_id: int
+    starts_at: datetime
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _uses_cells() -> bool:
+    return bool(connections.get("default").capabilities.dialect == "sqlite")
+
+
+async def _occupy(booking: Booking) -> None:
+    """SQLite: claim the booking's 5-minute cells (the unique key refuses overlaps)."""
+    if not _uses_cells():
+        return
+    await BookedCell.bulk_create(
+        [
+            BookedCell(psychologist_id=booking.psychologist_id, cell=c, booking_id=booking.id)  # type: ignore[attr-defined]
+            for c in cells(booking.starts_at, booking.blocked_until)
+        ]
+    )
+
+
+async def _release(booking_id: int) -> None:
+    if _uses_cells():
+        await BookedCell.filter(booking_id=booking_id).delete()
+
+
+def _same_slot(booking: Booking, slot: SlotRef | None) -> bool:
+    return (
+        slot is not None
+        and booking.psychologist_id == slot.psychologist_id  # type: ignore[attr-defined]
+        and booking.service_id == slot.service_id  # type: ignore[attr-defined]
+        and booking.starts_at == slot.starts_at
+    )
+
+
+def _replay(existing: Booking, slot: SlotRef | None) -> Booking:
+    if not _same_slot(existing, slot):
+        raise UserError(
+            "IDEMPOTENCY_KEY_REUSED",
+            "This idempotency key was already used for another slot; use a new key.",
+            "idempotencyKey",
+        )
+    return existing
+
+
+async def _load_slot(slot: SlotRef | None, now: datetime) -> tuple[Psychologist, Service]:
+    if slot is None:
+        raise UserError("INVALID_SLOT", "This is not a slot ID issued by this API.", "slotId")
+    if slot.starts_at <= now:
+        raise UserError("SLOT_IN_PAST", "This slot has already started.", "slotId")
+    p = await Psychologist.get_or_none(id=slot.psychologist_id)
+    if p is None:
+        raise UserError("INVALID_SLOT", "This is not a slot ID issued by this API.", "slotId")
+    if p.vetting_status != VettingStatus.APPROVED:
+        raise UserError(
+            "PSYCHOLOGIST_UNAVAILABLE", "This psychologist is not taking bookings.", "slotId"
+        )
+    service = await Service.get_or_none(id=slot.service_id, psychologist_id=p.id)
+    if service is None:
+        raise UserError("INVALID_SLOT", "This is not a slot ID issued by this API.", "slotId")
+    if not service.is_active:
+        raise UserError("SLOT_UNAVAILABLE", "This service is no longer offered.", "slotId")
+    return p, service
+
+
+async def _check_client(
+    settings: Settings,
+    client_id: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    replacing: int | None = None,
+) -> None:
+    active = Booking.filter(client_id=client_id, status=BookingStatus.CONFIRMED, ends_at__gt=now)
+    if replacing is not None:
+        active = active.exclude(id=replacing)
+    elif await active.count() >= settings.max_active_bookings:
+        raise UserError(
+            "TOO_MANY_BOOKINGS",
+            f"You can hold at most {settings.max_active_bookings} upcoming bookings.",
+        )
+    if await active.filter(starts_at__lt=end, ends_at__gt=start).exists():
+        raise UserError(
+            "OVERLAPS_OWN_BOOKING", "You already have a booking at this time.", "slotId"
+        )
+
+
+async def _checked_slot(
+    settings: Settings,
+    client_id: int,
+    slot: SlotRef | None,
+    now: datetime,
+    *,
+    replacing: int | None = None,
+) -> tuple[Psychologist, Service, datetime, datetime]:
+    """Re-check everything a slot ID claims; return (psychologist, service, end, blocked_until)."""
+    p, service = await _load_slot(slot, now)
+    assert slot is not None
+    start = slot.starts_at
+    end = start + timedelta(minutes=service.duration_minutes)
+    await _check_client(settings, client_id, start, end, now, replacing=replacing)
+    schedule, policy = await schedule_for(p.id, p.timezone, start, end, replacing)
+    try:
+        free = is_free(schedule, start, service.duration_minutes, now)
+    except (ZoneInfoNotFoundError, ValueError) as exc:  # a broken time zone in the profile
+        raise UserError(
+            "PSYCHOLOGIST_UNAVAILABLE", "This psychologist is not taking bookings.", "slotId"
+        ) from exc
+    if not free:
+        raise UserError("SLOT_UNAVAILABLE", "This time is no longer available.", "slotId")
+    return p, service, end, end + timedelta(minutes=max(0, policy.buffer_minutes))
+
+
+async def book_slot(
+    settings: Settings,
+    client_id: int,
+    slot: SlotRef | None,
+    idempotency_key: str,
+    promo_code: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> Booking:
+    now = _now(now)
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise UserError(
+            "INVALID_INPUT",
+            f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters.",
+            "idempotencyKey",
+        )
+    existing = await Booking.get_or_none(client_id=client_id, idempotency_key=key)
+    if existing is not None:
+        return _replay(existing, slot)
+    try:
+        if promo_code is not None and promo_code.strip():
+            raise UserError("PROMO_CODE_INVALID", "This promo code is not valid.", "promoCode")
+        p, service, end, blocked_until = await _checked_slot(settings, client_id, slot, now)
+        assert slot is not None
+        try:
+            async with in_transaction():
+                booking = await Booking.create(
+                    client_id=client_id,
+                    psychologist_id=p.id,
+                    service_id=service.id,
+                    starts_at=slot.starts_at,
+                    ends_at=end,
+                    blocked_until=blocked_until,
+                    status=BookingStatus.CONFIRMED,
+                    price=service.price,
+                    currency=service.currency,
+                    idempotency_key=key,
+                    video_room=new_room_name(),
+                )
+                await _occupy(booking)
+        except IntegrityError as exc:
+            raise UserError(
+                "SLOT_UNAVAILABLE", "This time was just taken by someone else.", "slotId"
+            ) from exc
+    except UserError:
+        # A retry racing its own first attempt: once the first one is committed,
+        # the key finds it and the retry answers with the same booking.
+        existing = await Booking.get_or_none(client_id=client_id, idempotency_key=key)
+        if existing is not None:
+            return _replay(existing, slot)
+        raise
+    await events.emit("booking_confirmed", booking_id=booking.id)
+    return booking
+
+
+def can_view(viewer: Viewer, booking: Booking, psychologist_user_id: int | None) -> bool:
+    """Object-level rule: the client, the booking's psychologist and admins."""
+    if viewer.role == Role.ADMIN:
+        return True
+    if booking.client_id == viewer.user_id:  # type: ignore[attr-defined]
+        return True
+    return psychologist_user_id is not None and psychologist_user_id == viewer.user_id
+
+
+async def _client_booking(viewer: Viewer, booking_id: int | None) -> Booking:
+    """The viewer's own booking (admins: any); anyone else's behaves as not found."""
+    booking = await Booking.get_or_none(id=booking_id) if booking_id is not None else None
+    if booking is None or (
+        viewer.role != Role.ADMIN and booking.client_id != viewer.user_id  # type: ignore[attr-defined]
+    ):
+        raise UserError("NOT_FOUND", "No such booking.", "bookingId")
+    return booking
+
+
+async def cancel_booking(
+    settings: Settings,
+    viewer: Viewer,
+    booking_id: int | None,
+    reason: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> Booking:
+    now = _now(now)
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise UserError(
+            "INVALID_INPUT", f"reason is at most {MAX_REASON_LENGTH} characters.", "reason"
+        )
+    booking = await _client_booking(viewer, booking_id)
+    if booking.status != BookingStatus.CONFIRMED or booking.starts_at <= now:
+        raise UserError("NOT_CANCELLABLE", "Only upcoming confirmed bookings can be cancelled.")
+    free_until = booking.starts_at - timedelta(hours=settings.free_cancellation_hours)
+    status = BookingStatus.CANCELLED if now <= free_until else BookingStatus.LATE_CANCELLED
+    async with in_transaction():
+        changed = await Booking.filter(id=booking.id, status=BookingStatus.CONFIRMED).update(
+            status=status, cancel_reason=reason or None, cancelled_at=now, updated_at=now
+        )
+        if changed != 1:
+            raise UserError("NOT_CANCELLABLE", "This booking has just changed; reload it.")
+        await _release(booking.id)
+    await booking.refresh_from_db()
+    await events.emit("booking_cancelled", booking_id=booking.id)
+    return booking
+
+
+async def reschedule_booking(
+    settings: Settings,
+    viewer: Viewer,
+    booking_id: int | None,
+    slot: SlotRef | None,
+    *,
+    now: datetime | None = None,
+) -> Booking:
+    """Move a booking atomically: in one transaction the old one is marked RESCHEDULED and
+    the new one inserted; if the new time is taken, the transaction rolls back and the old
+    booking is untouched. Other writers never see the old time free before the new one
+    is held (the constraint / cells are checked inside the same transaction).
+    """
+    now = _now(now)
+    old = await _client_booking(viewer, booking_id)
+    if old.status != BookingStatus.CONFIRMED or old.starts_at <= now:
+        raise UserError("NOT_RESCHEDULABLE", "Only upcoming confirmed bookings can be moved.")
+    if slot is not None and (
+        slot.psychologist_id != old.psychologist_id  # type: ignore[attr-defined]
+        or slot.service_id != old.service_id  # type: ignore[attr-defined]
+    ):
+        raise UserError(
+            "INVALID_SLOT",
+            "Pick a new time of the same psychologist and service; book anew otherwise.",
+            "slotId",
+        )
+    client_id: int = old.client_id  # type: ignore[attr-defined]
+    p, service, end, blocked_until = await _checked_slot(
+        settings, client_id, slot, now, replacing=old.id
+    )
+    assert slot is not None
+    try:
+        async with in_transaction():
+            changed = await Booking.filter(id=old.id, status=BookingStatus.CONFIRMED).update(
+                status=BookingStatus.RESCHEDULED, updated_at=now
+            )
+            if changed != 1:
+                raise UserError("NOT_RESCHEDULABLE", "This booking has just changed; reload it.")
+            await _release(old.id)
+            new = await Booking.create(
+                client_id=client_id,
+                psychologist_id=p.id,
+                service_id=service.id,
+                starts_at=slot.starts_at,
+                ends_at=end,
+                blocked_until=blocked_until,
+                status=BookingStatus.CONFIRMED,
+                price=old.price,
+                currency=old.currency,
+                idempotency_key=None,
+                rescheduled_from_id=old.id,
+                video_room=new_room_name(),
+            )
+            await _occupy(new)
+    except IntegrityError as exc:
+        raise UserError(
+            "SLOT_UNAVAILABLE", "This time was just taken by someone else.", "slotId"
+        ) from exc
+    await events.emit("booking_rescheduled", booking_id=new.id, previous_id=old.id)
+    return new
+
+
+async def finish_booking(
+    viewer: Viewer,
+    booking_id: int | None,
+    status: BookingStatus,
+    *,
+    now: datetime | None = None,
+) -> Booking:
+    """COMPLETED or NO_SHOW, by the booking's psychologist or an admin, after the end."""
+    assert status in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+    now = _now(now)
+    booking = await Booking.get_or_none(id=booking_id) if booking_id is not None else None
+    if booking is None:
+        raise UserError("NOT_FOUND", "No such booking.", "bookingId")
+    p = await Psychologist.get(id=booking.psychologist_id)  # type: ignore[attr-defined]
+    allowed = viewer.role == Role.ADMIN or (
+        viewer.role == Role.PSYCHOLOGIST and p.user_id == viewer.user_id  # type: ignore[attr-defined]
+    )
+    if not allowed:
+        if booking.client_id == viewer.user_id:  # type: ignore[attr-defined]
+            raise Forbidden("Only the psychologist or an admin can close a session.")
+        raise UserError("NOT_FOUND", "No such booking.", "bookingId")
+    if booking.status != BookingStatus.CONFIRMED:
+        raise UserError("INVALID_STATUS", "Only confirmed bookings can be closed.")
+    if now < booking.ends_at:
+        raise UserError("BOOKING_NOT_ENDED", "The session has not ended yet.")
+    changed = await Booking.filter(id=booking.id, status=BookingStatus.CONFIRMED).update(
+        status=status, updated_at=now
+    )
+    if changed != 1:
+        raise UserError("INVALID_STATUS", "This booking has just changed; reload it.")
+    await booking.refresh_from_db()
+    await events.emit(f"booking_{status.value.lower()}", booking_id=booking.id)
+    return booking
+
+
+UPCOMING, PAST = 0, 1
+
+
+async def page_client_bookings(
+    client_id: int, size: int, after: tuple[int, int, int] | None, now: datetime
+) -> list[tuple[tuple[int, int, int], Booking]]:
+    """``size + 1`` bookings after the cursor: upcoming (confirmed, not yet ended) ascending,
+    then the rest (past, cancelled...) by start descending. Superseded (RESCHEDULED)
+    bookings are left out: the booking they became carries ``rescheduledFrom``.
+
+    The cursor is ``(bucket, start epoch, id)``.
+    """
+    mine = Booking.filter(client_id=client_id).exclude(status=BookingStatus.RESCHEDULED)
+    upcoming_q = mine.filter(status=BookingStatus.CONFIRMED, ends_at__gt=now)
+    out: list[tuple[tuple[int, int, int], Booking]] = []
+
+    def key(bucket: int, b: Booking) -> tuple[int, int, int]:
+        return (bucket, int(b.starts_at.timestamp()), b.id)
+
+    if after is None or after[0] == UPCOMING:
+        qs = upcoming_q
+        if after is not None:
+            at = datetime.fromtimestamp(after[1], UTC)
+            qs = qs.filter(starts_at__gte=at).exclude(starts_at=at, id__lte=after[2])
+        rows = await qs.order_by("starts_at", "id").limit(size + 1)
+        out.extend((key(UPCOMING, b), b) for b in rows)
+        after = None
+    if len(out) <= size:
+        qs = mine.filter(Q(status__not=BookingStatus.CONFIRMED) | Q(ends_at__lte=now))
+        if after is not None:
+            at = datetime.fromtimestamp(after[1], UTC)
+            qs = qs.filter(starts_at__lte=at).exclude(starts_at=at, id__gte=after[2])
+        rows = await qs.order_by("-starts_at", "-id").limit(size + 1 - len(out))
+        out.extend((key(PAST, b), b) for b in rows)
+    return out

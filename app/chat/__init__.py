@@ -1,0 +1,6 @@
+"""Care team chat: conversations, messages, the 5-minute SLA, rate limits, live events.
+
+``service`` holds the rules (who may write where, validation, idempotent sends,
+SLA bookkeeping), ``ratelimit`` the per-author limit, ``sla`` the breach watcher,
+``runtime`` what the app lifespan opens (pub/sub, limiter, watcher).
+"""

@@ -1,0 +1,67 @@
+"""Loading messages for live delivery: one database read per event per process.
+
+A thousand subscribers of one conversation all wake up for the same new message
+and all need "the messages after the one I sent last". Identical reads that are
+in flight are shared (single flight), with the authors loaded alongside, so the
+cost of an event does not grow with the number of subscribers.
+
+Sharing must not open a gap: a read that started before the caller's event may
+not contain the message that woke it. The caller says which message it must see
+(``must_include``); a shared result without it is replaced by a fresh read. Since
+the messages of a conversation commit in id order, a read that contains
+``must_include`` contains everything before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from functools import partial
+
+from app.chat.service import messages_after
+from models.chat import Message
+from models.identity import User
+
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class Delivered:
+    message: Message
+    author: User | None
+
+
+_inflight: dict[tuple[int, int], asyncio.Task[list[Delivered]]] = {}
+
+
+async def _load(conversation_id: int, after_id: int) -> list[Delivered]:
+    rows = await messages_after(conversation_id, after_id, BATCH)
+    author_ids = {r.author_id for r in rows if r.author_id is not None}  # type: ignore[attr-defined]
+    users = {u.id: u for u in await User.filter(id__in=author_ids)} if author_ids else {}
+    return [Delivered(r, users.get(r.author_id)) for r in rows]  # type: ignore[attr-defined]
+
+
+def _forget(key: tuple[int, int], task: asyncio.Task[list[Delivered]]) -> None:
+    if _inflight.get(key) is task:
+        del _inflight[key]
+    if not task.cancelled():
+        task.exception()  # retrieved here; the waiters get it too
+
+
+async def messages_for_delivery(
+    conversation_id: int, after_id: int, *, must_include: int | None = None
+) -> list[Delivered]:
+    """Up to ``BATCH`` messages after ``after_id`` in id order, with their authors."""
+    if must_include is None:
+        return await _load(conversation_id, after_id)
+    key = (conversation_id, after_id)
+    task = _inflight.get(key)
+    if task is None:
+        task = asyncio.create_task(_load(conversation_id, after_id))
+        _inflight[key] = task
+        task.add_done_callback(partial(_forget, key))
+    # shield: a subscriber leaving must not cancel the read the others wait for.
+    rows = await asyncio.shield(task)
+    if rows and rows[-1].message.id >= must_include:
+        return rows
+    return await _load(conversation_id, after_id)

@@ -1,0 +1,400 @@
+# ruff: noqa: RUF001 - Russian text
+"""The rules of the care chat: who may write where, what a message may hold, the SLA.
+
+Every write is committed before anything is published; publications carry ids
+only (``{"message_id": ...}``), subscribers read the rows back.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app import events, pubsub
+from app.auth.viewer import Viewer
+from app.chat import ratelimit
+from app.errors import Forbidden, UserError
+from models.chat import CareWait, Conversation, Message, ReadMarker
+from models.enums import Role
+
+log = logging.getLogger("psyline.chat")
+
+MAX_TEXT_LENGTH = 4000
+MAX_CLIENT_MESSAGE_ID_LENGTH = 64
+WELCOME_TEXT = (
+    "Здравствуйте! Теперь у вас есть личный ассистент: пишите сюда, если не работает "
+    "звук или видео, нужна помощь с выбором психолога или есть вопрос о методах. "
+    "Мы отвечаем в течение пяти минут."
+)
+INBOX_CHANNEL = "chat.inbox"
+_ALLOWED_CONTROLS = frozenset("\n\t")
+
+
+class ChatErrorCode(StrEnum):
+    EMPTY_MESSAGE = "EMPTY_MESSAGE"
+    MESSAGE_TOO_LONG = "MESSAGE_TOO_LONG"
+    INVALID_CHARACTERS = "INVALID_CHARACTERS"
+    INVALID_CLIENT_MESSAGE_ID = "INVALID_CLIENT_MESSAGE_ID"
+    RATE_LIMITED = "RATE_LIMITED"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    ALREADY_ASSIGNED = "ALREADY_ASSIGNED"
+
+
+class InboxEventKind(StrEnum):
+    NEW_MESSAGE = "NEW_MESSAGE"
+    ASSIGNED = "ASSIGNED"
+    ANSWERED = "ANSWERED"
+    SLA_BREACHED = "SLA_BREACHED"
+
+
+def conversation_channel(conversation_id: int) -> str:
+    return f"chat.conversation.{conversation_id}"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- conversations ---------------------------------------------------------------
+
+
+async def ensure_conversation(client_id: int) -> Conversation:
+    """The client's care conversation, created with the assistant's welcome if missing.
+
+    Idempotent and safe under concurrency: the unique ``client_id`` decides, the
+    loser of a race reads the winner's row.
+    """
+    conversation = await Conversation.get_or_none(client_id=client_id)
+    if conversation is not None:
+        return conversation
+    try:
+        async with in_transaction() as conn:
+            conversation = await Conversation.create(client_id=client_id, using_db=conn)
+            await Message.create(
+                conversation_id=conversation.id, author_id=None, text=WELCOME_TEXT, using_db=conn
+            )
+    except IntegrityError:
+        return await Conversation.get(client_id=client_id)
+    return conversation
+
+
+@events.on("user_registered")
+async def _on_user_registered(user: Any = None, **_: Any) -> None:
+    """A new client gets their conversation with the welcome message at once."""
+    if user is not None and getattr(user, "role", None) == Role.CLIENT:
+        await ensure_conversation(user.id)
+
+
+def can_access(viewer: Viewer, conversation: Conversation) -> bool:
+    """Participants only: the client who owns it, and the care team."""
+    if viewer.is_staff:
+        return True
+    return viewer.role == Role.CLIENT and conversation.client_id == viewer.user_id  # type: ignore[attr-defined]
+
+
+async def conversation_for(viewer: Viewer, conversation_id: int | None) -> Conversation | None:
+    """The conversation if it exists and the viewer takes part in it, else None."""
+    if conversation_id is None:
+        return None
+    conversation = await Conversation.get_or_none(id=conversation_id)
+    if conversation is None or not can_access(viewer, conversation):
+        return None
+    return conversation
+
+
+async def _participant_conversation(viewer: Viewer, conversation_id: int | None) -> Conversation:
+    conversation = await conversation_for(viewer, conversation_id)
+    if conversation is None:
+        raise UserError(
+            ChatErrorCode.NOT_FOUND.value, "No such conversation.", field="conversationId"
+        )
+    return conversation
+
+
+# --- messages --------------------------------------------------------------------
+
+
+def clean_text(text: str) -> str:
+    """Trimmed text of 1..4000 characters without control characters (newline, tab allowed)."""
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        raise UserError(ChatErrorCode.EMPTY_MESSAGE.value, "Write something first.", "text")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise UserError(
+            ChatErrorCode.MESSAGE_TOO_LONG.value,
+            f"A message holds at most {MAX_TEXT_LENGTH} characters.",
+            "text",
+        )
+    for char in text:
+        if char in _ALLOWED_CONTROLS:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            raise UserError(
+                ChatErrorCode.INVALID_CHARACTERS.value,
+                "The message holds control characters.",
+                "text",
+            )
+    return text
+
+
+def clean_client_message_id(value: str) -> str:
+    if (
+        not value
+        or len(value) > MAX_CLIENT_MESSAGE_ID_LENGTH
+        or not value.isprintable()
+        or value != value.strip()
+    ):
+        raise UserError(
+            ChatErrorCode.INVALID_CLIENT_MESSAGE_ID.value,
+            f"clientMessageId must be 1 to {MAX_CLIENT_MESSAGE_ID_LENGTH} printable characters.",
+            "clientMessageId",
+        )
+    return value
+
+
+@dataclass
+class _Publication:
+    channel: str
+    payload: dict[str, Any]
+
+
+async def send_message(
+    viewer: Viewer,
+    conversation_id: int | None,
+    text: str,
+    client_message_id: str,
+    *,
+    sla_seconds: int,
+) -> Message:
+    """Store a message (committed) and publish it; a resend returns the stored one."""
+    conversation = await _participant_conversation(viewer, conversation_id)
+    cmid = clean_client_message_id(client_message_id)
+    existing = await Message.get_or_none(author_id=viewer.user_id, client_message_id=cmid)
+    if existing is not None:
+        return existing
+    body = clean_text(text)
+    if not await ratelimit.current().allow(str(viewer.user_id)):
+        raise UserError(
+            ChatErrorCode.RATE_LIMITED.value,
+            "Too many messages at once; wait a few seconds and send again.",
+        )
+    try:
+        message, publications = await _store_message(
+            viewer, conversation.id, body, cmid, sla_seconds
+        )
+    except IntegrityError:
+        # A concurrent resend with the same clientMessageId won: return its message.
+        existing = await Message.get_or_none(author_id=viewer.user_id, client_message_id=cmid)
+        if existing is None:
+            raise
+        return existing
+    broker = pubsub.current()
+    for publication in publications:
+        await broker.publish(publication.channel, publication.payload)
+    return message
+
+
+async def _store_message(
+    viewer: Viewer, conversation_id: int, body: str, cmid: str, sla_seconds: int
+) -> tuple[Message, list[_Publication]]:
+    async with in_transaction() as conn:
+        # Lock the conversation first: senders of one conversation are serialised, so
+        # message ids are committed in increasing order (cursors never skip a late row).
+        conversation = (
+            await Conversation.select_for_update(no_key=True).using_db(conn).get(id=conversation_id)
+        )
+        message = await Message.create(
+            conversation_id=conversation_id,
+            author_id=viewer.user_id,
+            text=body,
+            client_message_id=cmid,
+            using_db=conn,
+        )
+        now = message.created_at or now_utc()
+        publications = [
+            _Publication(conversation_channel(conversation_id), {"message_id": message.id})
+        ]
+        changed: list[str] = []
+        inbox_kind: InboxEventKind | None = None
+        if not viewer.is_staff:
+            inbox_kind = InboxEventKind.NEW_MESSAGE
+            if conversation.waiting_since is None:
+                conversation.waiting_since = now
+                conversation.sla_due_at = now + timedelta(seconds=sla_seconds)
+                conversation.sla_breach_notified = False
+                changed += ["waiting_since", "sla_due_at", "sla_breach_notified"]
+                await CareWait.create(
+                    conversation_id=conversation_id,
+                    started_at=now,
+                    sla_due_at=conversation.sla_due_at,
+                    using_db=conn,
+                )
+        elif conversation.waiting_since is not None:
+            inbox_kind = InboxEventKind.ANSWERED
+            seconds = max(0, int((now - conversation.waiting_since).total_seconds()))
+            conversation.first_response_at = now
+            conversation.first_response_seconds = seconds
+            conversation.waiting_since = None
+            conversation.sla_due_at = None
+            conversation.sla_breach_notified = False
+            changed += [
+                "first_response_at",
+                "first_response_seconds",
+                "waiting_since",
+                "sla_due_at",
+                "sla_breach_notified",
+            ]
+            if conversation.assignee_id is None:  # type: ignore[attr-defined]
+                conversation.assignee_id = viewer.user_id  # type: ignore[attr-defined]
+                changed.append("assignee_id")
+            await (
+                CareWait.filter(conversation_id=conversation_id, answered_at__isnull=True)
+                .using_db(conn)
+                .update(answered_at=now, response_seconds=seconds, answered_by_id=viewer.user_id)
+            )
+        if changed:
+            await conversation.save(using_db=conn, update_fields=[*changed, "updated_at"])
+        if inbox_kind is not None:
+            publications.append(
+                _Publication(
+                    INBOX_CHANNEL,
+                    {
+                        "kind": inbox_kind.value,
+                        "conversation_id": conversation_id,
+                        "message_id": message.id,
+                    },
+                )
+            )
+    return message, publications
+
+
+async def messages_after(conversation_id: int, after_id: int, limit: int = 100) -> list[Message]:
+    return (
+        await Message.filter(conversation_id=conversation_id, id__gt=after_id)
+        .order_by("id")
+        .limit(limit)
+    )
+
+
+# --- read markers and unread counts -------------------------------------------------
+
+
+async def mark_read(viewer: Viewer, conversation_id: int | None, up_to: int | None) -> Conversation:
+    """Move the viewer's read marker forward to message ``up_to`` (never backwards)."""
+    conversation = await _participant_conversation(viewer, conversation_id)
+    if (
+        up_to is None
+        or not await Message.filter(id=up_to, conversation_id=conversation.id).exists()
+    ):
+        raise UserError(
+            ChatErrorCode.INVALID_CURSOR.value,
+            "upTo must be the cursor of a message of this conversation.",
+            "upTo",
+        )
+    marker, created = await ReadMarker.get_or_create(
+        conversation_id=conversation.id,
+        user_id=viewer.user_id,
+        defaults={"last_read_message_id": up_to},
+    )
+    if not created:
+        await ReadMarker.filter(id=marker.id, last_read_message_id__lt=up_to).update(
+            last_read_message_id=up_to
+        )
+    return conversation
+
+
+def unread_sql(count: int, placeholder: Any) -> str:
+    """Unread messages per conversation for one reader: after their marker, not their own.
+
+    Placeholders in text order: reader id, reader id, conversation ids.
+    """
+    keys = ", ".join(placeholder(i) for i in range(3, 3 + count))
+    return (
+        "SELECT m.conversation_id AS cid, COUNT(*) AS n FROM care_messages m "  # noqa: S608
+        "LEFT JOIN care_read_markers r ON r.conversation_id = m.conversation_id "
+        f"AND r.user_id = {placeholder(1)} "
+        f"WHERE (m.author_id IS NULL OR m.author_id <> {placeholder(2)}) "
+        f"AND m.conversation_id IN ({keys}) "
+        "AND m.id > COALESCE(r.last_read_message_id, 0) "
+        "GROUP BY m.conversation_id"
+    )
+
+
+# --- the care team's side ---------------------------------------------------------------
+
+
+def require_staff(viewer: Viewer) -> None:
+    if not viewer.is_staff:
+        raise Forbidden("Only the care team may do this.")
+
+
+async def assign_conversation(viewer: Viewer, conversation_id: int | None) -> Conversation:
+    """The agent takes the conversation; a conversation another agent holds is refused."""
+    require_staff(viewer)
+    conversation = await _participant_conversation(viewer, conversation_id)
+    taken = await Conversation.filter(id=conversation.id, assignee_id__isnull=True).update(
+        assignee_id=viewer.user_id
+    )
+    if not taken:
+        current = await Conversation.get(id=conversation.id)
+        if current.assignee_id != viewer.user_id:  # type: ignore[attr-defined]
+            raise UserError(
+                ChatErrorCode.ALREADY_ASSIGNED.value,
+                "Another agent has taken this conversation.",
+                "conversationId",
+            )
+        return current
+    await pubsub.current().publish(
+        INBOX_CHANNEL,
+        {"kind": InboxEventKind.ASSIGNED.value, "conversation_id": conversation.id},
+    )
+    return await Conversation.get(id=conversation.id)
+
+
+@dataclass(frozen=True)
+class CareStats:
+    waits: int
+    answered: int
+    answered_within_sla: int
+    breached: int
+    within_sla_share: float | None
+    median_first_response_seconds: float | None
+
+
+async def care_stats(viewer: Viewer, start: datetime, end: datetime) -> CareStats:
+    """Waits that began in ``[start, end)``: the share answered within the SLA and the
+    median first-response time. A wait still open and not yet due is not counted."""
+    if viewer.role != Role.ADMIN:
+        raise Forbidden("Only admins may see the care statistics.")
+    now = now_utc()
+    rows = await CareWait.filter(started_at__gte=start, started_at__lt=end).values_list(
+        "sla_due_at", "answered_at", "response_seconds"
+    )
+    counted = answered = within = 0
+    seconds: list[int] = []
+    for due, answered_at, response in rows:
+        if answered_at is None and due > now:
+            continue
+        counted += 1
+        if answered_at is not None:
+            answered += 1
+            seconds.append(response or 0)
+            if answered_at <= due:
+                within += 1
+    return CareStats(
+        waits=counted,
+        answered=answered,
+        answered_within_sla=within,
+        breached=counted - within,
+        within_sla_share=(within / counted) if counted else None,
+        median_first_response_seconds=float(statistics.median(seconds)) if seconds else None,
+    )

@@ -1,0 +1,83 @@
+"""The care team's web console: a static page served at ``/console``.
+
+Everything it needs comes from this service (no CDN): ``index.html``,
+``console.js``, ``console.css`` from ``app/static/console/`` and the pinned
+``graphql-ws`` UMD client that ``python -m app fetch-assets`` puts under
+``app/static/vendor/``. The page runs under a strict Content-Security-Policy:
+scripts, styles and connections only from this origin, no inline code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from app.assets import VENDOR_DIR
+
+CONSOLE_DIR = Path(__file__).resolve().parent / "static" / "console"
+GRAPHQL_WS_JS = VENDOR_DIR / "graphql-ws" / "umd" / "graphql-ws.min.js"
+
+# 'self' in connect-src also covers ws:/wss: to the same host (CSP Level 3).
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "img-src 'self' data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+
+_COMMON_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+_FILES: dict[str, tuple[Path, str]] = {
+    "console.js": (CONSOLE_DIR / "console.js", "text/javascript; charset=utf-8"),
+    "console.css": (CONSOLE_DIR / "console.css", "text/css; charset=utf-8"),
+    "graphql-ws.min.js": (GRAPHQL_WS_JS, "text/javascript; charset=utf-8"),
+}
+
+
+async def console_page(request: Request) -> Response:
+    headers = {
+        **_COMMON_HEADERS,
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Frame-Options": "DENY",
+        "Cache-Control": "no-store",
+    }
+    return FileResponse(
+        CONSOLE_DIR / "index.html", media_type="text/html; charset=utf-8", headers=headers
+    )
+
+
+async def console_asset(request: Request) -> Response:
+    name = request.path_params["name"]
+    entry = _FILES.get(name)
+    if entry is None:
+        return PlainTextResponse("not found", status_code=404, headers=_COMMON_HEADERS)
+    path, media_type = entry
+    if not path.exists():
+        # Only the vendored client can be missing: assets are fetched at build time.
+        return PlainTextResponse(
+            "asset missing: run `python -m app fetch-assets`",
+            status_code=503,
+            headers=_COMMON_HEADERS,
+        )
+    headers = {**_COMMON_HEADERS, "Cache-Control": "no-cache"}
+    return FileResponse(path, media_type=media_type, headers=headers)
+
+
+def console_routes() -> list[BaseRoute]:
+    """``/console`` and its three static files (a fixed list: no path traversal)."""
+    return [
+        Route("/console", console_page, methods=["GET", "HEAD"]),
+        Route("/console/{name:str}", console_asset, methods=["GET", "HEAD"]),
+    ]

@@ -1,0 +1,1 @@
+"""Identity: partner sign-in, our sessions, staff accounts (issue 3)."""

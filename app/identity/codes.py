@@ -1,0 +1,26 @@
+"""Stable error codes of the identity mutations (``IdentityErrorCode`` in GraphQL)."""
+
+# ruff: noqa: S105  (codes, not passwords)
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class IdentityCode(StrEnum):
+    # signInWithPartner
+    INVALID_TOKEN = "INVALID_TOKEN"
+    TOKEN_TOO_LARGE = "TOKEN_TOO_LARGE"
+    UNKNOWN_PARTNER = "UNKNOWN_PARTNER"
+    PARTNER_DISABLED = "PARTNER_DISABLED"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_NOT_YET_VALID = "TOKEN_NOT_YET_VALID"
+    TOKEN_LIFETIME_TOO_LONG = "TOKEN_LIFETIME_TOO_LONG"
+    TOKEN_REPLAYED = "TOKEN_REPLAYED"
+    INVALID_PHONE = "INVALID_PHONE"
+    # refreshSession / signOut
+    INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN"
+    REFRESH_TOKEN_REUSED = "REFRESH_TOKEN_REUSED"
+    # signInStaff
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"

@@ -1,0 +1,128 @@
+"""Development helpers: the demo partner (with its private key in ``var/``) and demo staff.
+
+Never in production: the demo partner's private key is a file anyone on the
+machine could read, so ``seed --demo`` skips it there and ``partner token``
+refuses to run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app.identity.keys import pem_of
+from app.identity.staff import create_staff
+from app.settings import Settings
+from models.enums import Role
+from models.identity import Partner, PartnerKey, User
+
+DEMO_PARTNER = "demo"
+DEMO_ISSUER = "https://partner.demo.psyline.local"
+DEMO_KID = "demo-1"
+DEMO_STAFF = (
+    ("care@demo.psyline.local", Role.CARE_AGENT, "Демо-куратор"),
+    ("admin@demo.psyline.local", Role.ADMIN, "Демо-админ"),
+)
+
+
+def demo_key_path(settings: Settings) -> Path:
+    return settings.var_dir / "demo_partner_ed25519.pem"
+
+
+def demo_private_key(settings: Settings, *, create: bool = False) -> Ed25519PrivateKey:
+    path = demo_key_path(settings)
+    if not path.exists():
+        if not create:
+            raise FileNotFoundError(f"{path} is missing: run `python -m app seed --demo` first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def mint_partner_token(
+    private_key: object,
+    *,
+    issuer: str,
+    audience: str,
+    phone: str,
+    kid: str | None,
+    algorithm: str = "EdDSA",
+    subject: str | None = None,
+    lifetime_seconds: int = 300,
+    now: datetime | None = None,
+) -> str:
+    """A partner sign-in JWT as a partner's backend would mint it."""
+    now = now or datetime.now(UTC)
+    claims: dict[str, object] = {
+        "iss": issuer,
+        "aud": audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=lifetime_seconds)).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "phone_number": phone,
+    }
+    if subject:
+        claims["sub"] = subject
+    headers = {"kid": kid} if kid else None
+    return jwt.encode(claims, private_key, algorithm=algorithm, headers=headers)  # type: ignore[arg-type]
+
+
+async def demo_partner_token(
+    settings: Settings, phone: str, partner_name: str = DEMO_PARTNER
+) -> str:
+    if settings.is_production:
+        raise RuntimeError("partner token is a development helper; refused in production")
+    partner = await Partner.get_or_none(name=partner_name)
+    if partner is None:
+        raise LookupError(f"no partner {partner_name!r}: run `python -m app seed --demo` first")
+    if partner_name != DEMO_PARTNER:
+        raise LookupError("only the demo partner's private key is known to this helper")
+    return mint_partner_token(
+        demo_private_key(settings),
+        issuer=partner.issuer,
+        audience=partner.audience or settings.partner_token_audience,
+        phone=phone,
+        kid=DEMO_KID,
+        subject=f"demo-{uuid.uuid4().hex[:8]}",
+    )
+
+
+async def seed_identity(settings: Settings) -> str | None:
+    """DEMO_STEPS step: the demo partner and a demo care agent and admin (idempotent)."""
+    if settings.is_production:
+        return "identity: demo partner and staff are not created in production"
+    lines: list[str] = []
+    if not await Partner.exists(name=DEMO_PARTNER):
+        key = demo_private_key(settings, create=True)
+        partner = await Partner.create(name=DEMO_PARTNER, issuer=DEMO_ISSUER, algorithms="EdDSA")
+        await PartnerKey.create(
+            partner=partner, kid=DEMO_KID, public_key_pem=pem_of(key.public_key())
+        )
+        lines.append(
+            f"demo partner {DEMO_PARTNER!r} (iss {DEMO_ISSUER}); mint a token with "
+            "`python -m app partner token --phone +79991234567`"
+        )
+    for email, role, name in DEMO_STAFF:
+        if await User.exists(email=email):
+            continue
+        password = secrets.token_urlsafe(12)
+        await create_staff(email, role, password, display_name=name)
+        lines.append(f"{role.value.lower()}: {email} / {password} (shown once)")
+    return "identity: " + "; ".join(lines) if lines else None

@@ -1,0 +1,151 @@
+"""Staff accounts: argon2id password hashes, constant-time sign-in, lockout with back-off.
+
+- Hashes: ``argon2-cffi``'s ``PasswordHasher`` (argon2id, RFC 9106 defaults),
+  rehashed on sign-in when the parameters change. Hashing runs in a thread.
+- An unknown email costs the same as a known one: the password is verified
+  against a dummy hash, and the error is the same ``INVALID_CREDENTIALS``.
+- After ``MAX_FAILURES`` consecutive failures the account is locked for 1 minute,
+  doubling with every further failure up to 1 hour (``ACCOUNT_LOCKED``, even with
+  the right password, until it expires). A success resets the counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from tortoise.expressions import F
+
+from app.errors import UserError
+from app.identity.codes import IdentityCode
+from app.identity.partner_tokens import storable
+from app.identity.sessions import IssuedSession, start_session
+from app.settings import Settings
+from models.enums import Role
+from models.identity import User
+
+log = logging.getLogger("psyline.audit.identity")
+
+STAFF_ROLES = (Role.PSYCHOLOGIST, Role.CARE_AGENT, Role.ADMIN)
+MAX_FAILURES = 5
+BASE_LOCK_SECONDS = 60
+MAX_LOCK_SECONDS = 3600
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class StaffSignIn:
+    user: User
+    session: IssuedSession
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash("not-a-real-password-but-the-same-cost")
+
+
+def _verify(hash_: str, password: str) -> bool:
+    secret = password.encode("utf-8", "surrogatepass")  # str.encode would fail on "\ud800"
+    try:
+        return _hasher.verify(hash_, secret)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+async def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"a staff password has at least {MIN_PASSWORD_LENGTH} characters")
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def create_staff(
+    email: str,
+    role: Role,
+    password: str,
+    *,
+    display_name: str = "",
+    psychologist_id: int | None = None,
+) -> User:
+    """Create (or reset the password of) a staff account; link a psychologist profile."""
+    if role not in STAFF_ROLES:
+        raise ValueError(f"staff role must be one of {', '.join(r.value for r in STAFF_ROLES)}")
+    email = normalise_email(email)
+    if "@" not in email:
+        raise ValueError("not an email address")
+    hash_ = await hash_password(password)
+    user = await User.get_or_none(email=email)
+    if user is None:
+        user = await User.create(
+            email=email, role=role, password_hash=hash_, display_name=display_name or email
+        )
+    else:
+        user.role = role
+        user.password_hash = hash_
+        user.failed_logins = 0
+        user.locked_until = None
+        if display_name:
+            user.display_name = display_name
+        await user.save()
+    if psychologist_id is not None:
+        from models.catalogue import Psychologist
+
+        updated = await Psychologist.filter(id=psychologist_id).update(user_id=user.id)
+        if not updated:
+            raise ValueError(f"no psychologist with id {psychologist_id}")
+    return user
+
+
+def _lock_seconds(failures: int) -> int:
+    return min(BASE_LOCK_SECONDS * 2 ** max(failures - MAX_FAILURES, 0), MAX_LOCK_SECONDS)
+
+
+def _invalid() -> UserError:
+    return UserError(IdentityCode.INVALID_CREDENTIALS.value, "Wrong email or password.", "password")
+
+
+async def sign_in_staff(
+    settings: Settings, email: str, password: str, *, now: datetime | None = None
+) -> StaffSignIn:
+    now = now or datetime.now(UTC)
+    email = normalise_email(email or "")[:254]
+    password = (password or "")[:1024]
+    if not storable(email, 254):
+        email = ""
+    user = await User.get_or_none(email=email, role__in=list(STAFF_ROLES)) if email else None
+    hash_ = user.password_hash if user is not None and user.password_hash else _dummy_hash()
+    ok = await asyncio.to_thread(_verify, hash_, password)
+    if user is None or not user.password_hash:
+        log.info("staff sign-in rejected: code=INVALID_CREDENTIALS user=-")
+        raise _invalid()
+    if user.locked_until is not None and user.locked_until > now:
+        log.info("staff sign-in rejected: code=ACCOUNT_LOCKED user=%s", user.id)
+        raise UserError(
+            IdentityCode.ACCOUNT_LOCKED.value,
+            "Too many failed attempts; try again later.",
+            "email",
+        )
+    if not ok:
+        await User.filter(id=user.id).update(failed_logins=F("failed_logins") + 1)
+        failures = await User.filter(id=user.id).first().values_list("failed_logins", flat=True)
+        if failures is not None and failures >= MAX_FAILURES:
+            until = now + timedelta(seconds=_lock_seconds(int(failures)))
+            await User.filter(id=user.id).update(locked_until=until)
+        log.info("staff sign-in rejected: code=INVALID_CREDENTIALS user=%s", user.id)
+        raise _invalid()
+    changes: dict[str, object] = {"failed_logins": 0, "locked_until": None, "last_sign_in_at": now}
+    if _hasher.check_needs_rehash(user.password_hash):
+        changes["password_hash"] = await asyncio.to_thread(_hasher.hash, password)
+    await User.filter(id=user.id).update(**changes)
+    session = await start_session(settings, user, now=now)
+    log.info("staff sign-in accepted: user=%s", user.id)
+    return StaffSignIn(user=user, session=session)

@@ -1,0 +1,1037 @@
+/*
+ * Psyline care console: sign in, live queue, one open conversation, replies.
+ *
+ * No framework. Every piece of data reaches the DOM through textContent (never
+ * an HTML parser). GraphQL over HTTP for queries and mutations; one WebSocket
+ * (graphql-transport-ws, the vendored `graphql-ws` client) for both
+ * subscriptions. The operations below are the contract documents, verbatim
+ * (../shared/contract/console.graphql and mobile.graphql); a test checks it.
+ */
+(function () {
+  "use strict";
+
+  const OPS = Object.freeze({
+    StaffSignIn: `
+    mutation StaffSignIn($email: String!, $password: String!) {
+      signInStaff(input: { email: $email, password: $password }) {
+        session {
+          accessToken
+          accessTokenExpiresAt
+          refreshToken
+        }
+        errors {
+          code
+          message
+          field
+        }
+      }
+    }
+`,
+    RefreshSession: `
+    mutation RefreshSession($refreshToken: String!) {
+      refreshSession(input: { refreshToken: $refreshToken }) {
+        session {
+          accessToken
+          accessTokenExpiresAt
+          refreshToken
+        }
+        errors {
+          code
+          message
+          field
+        }
+      }
+    }
+`,
+    CareQueue: `
+    query CareQueue($first: Int!, $after: String) {
+      careQueue(first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            waitingSince
+            slaDueAt
+            client {
+              displayName
+              maskedPhone
+            }
+            assignee {
+              displayName
+            }
+            lastMessage {
+              text
+              sentAt
+            }
+          }
+        }
+      }
+    }
+`,
+    CareInbox: `
+    subscription CareInbox {
+      careInbox {
+        kind
+        conversation {
+          id
+          waitingSince
+          slaDueAt
+          assignee {
+            displayName
+          }
+        }
+        message {
+          id
+          text
+          sentAt
+        }
+      }
+    }
+`,
+    AssignConversation: `
+    mutation AssignConversation($conversationId: ID!) {
+      assignConversation(input: { conversationId: $conversationId }) {
+        conversation {
+          id
+          assignee {
+            displayName
+          }
+        }
+        errors {
+          code
+          message
+          field
+        }
+      }
+    }
+`,
+    ConversationHistory: `
+    query ConversationHistory($id: ID!, $last: Int!, $before: String) {
+      node(id: $id) {
+        ... on CareConversation {
+          id
+          client {
+            displayName
+            maskedPhone
+          }
+          messages(last: $last, before: $before) {
+            pageInfo {
+              hasPreviousPage
+              startCursor
+            }
+            edges {
+              cursor
+              node {
+                id
+                text
+                sentAt
+                author {
+                  role
+                  displayName
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+`,
+    AgentReply: `
+    mutation AgentReply($conversationId: ID!, $text: String!, $clientMessageId: String!) {
+      sendMessage(
+        input: { conversationId: $conversationId, text: $text, clientMessageId: $clientMessageId }
+      ) {
+        message {
+          id
+          text
+          sentAt
+          author {
+            role
+            displayName
+          }
+        }
+        errors {
+          code
+          message
+          field
+        }
+      }
+    }
+`,
+    MessageAdded: `
+    subscription MessageAdded($conversationId: ID!, $after: String) {
+      messageAdded(conversationId: $conversationId, after: $after) {
+        cursor
+        node {
+          id
+          text
+          sentAt
+          author {
+            role
+            displayName
+          }
+        }
+      }
+    }
+`,
+  });
+
+  const SESSION_KEY = "psyline.console.session";
+  const HTTP_URL = new URL("/graphql", window.location.href).toString();
+  const WS_URL = HTTP_URL.replace(/^http/, "ws");
+  const QUEUE_PAGE = 100; // the API's cap
+  const HISTORY_PAGE = 30;
+  const REFRESH_LEAD_MS = 60 * 1000; // refresh the access token this long before it expires
+  const PONG_TIMEOUT_MS = 5000;
+
+  // ---------------------------------------------------------------- helpers
+
+  const $ = (id) => document.getElementById(id);
+
+  /** Build an element; strings among the children become text nodes. */
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === "className") node.className = value;
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, String(value));
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** RFC 4122 v4; crypto.randomUUID needs a secure context, getRandomValues does not. */
+  function uuid() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    const b = window.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  const timeFmt = new Intl.DateTimeFormat("ru-RU", { hour: "2-digit", minute: "2-digit" });
+  const dateTimeFmt = new Intl.DateTimeFormat("ru-RU", {
+    day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+  });
+
+  function formatTime(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return "";
+    const today = new Date();
+    return d.toDateString() === today.toDateString() ? timeFmt.format(d) : dateTimeFmt.format(d);
+  }
+
+  function formatDuration(ms) {
+    const total = Math.floor(Math.abs(ms) / 1000);
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = total % 60;
+    const mmss = `${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+    return h ? `${h}:${mmss}` : mmss;
+  }
+
+  let noticeTimer = null;
+  function notify(text, kind) {
+    const box = $("notice");
+    box.textContent = text;
+    box.dataset.kind = kind || "info";
+    box.hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => { box.hidden = true; }, 6000);
+  }
+
+  /** The server refused our credentials (vs. a network problem). */
+  class SessionEnded extends Error {}
+  /** Top-level GraphQL errors. */
+  class GraphQLErrors extends Error {
+    constructor(errors) {
+      super((errors[0] && errors[0].message) || "Ошибка сервера");
+      this.errors = errors;
+    }
+  }
+
+  const errorCodes = (errors) =>
+    (Array.isArray(errors) ? errors : []).map((e) => (e && e.extensions && e.extensions.code) || null);
+  const isUnauthenticated = (errors) => errorCodes(errors).includes("UNAUTHENTICATED");
+
+  // ---------------------------------------------------------------- session
+
+  const state = {
+    session: null, // { accessToken, accessTokenExpiresAt, refreshToken, email }
+    client: null, // graphql-ws client
+    inbox: null, // the careInbox liveSubscription
+    queue: new Map(), // conversation id -> CareQueue node
+    queueTotal: 0,
+    queueEnd: null,
+    queueHasNext: false,
+    queueSeq: 0, // the newest first-page reload
+    queueDirty: false, // an inbox event arrived since that reload started
+    open: null, // the open conversation (see openConversation)
+    refreshTimer: null,
+    tickTimer: null,
+    pongTimer: null,
+    socket: null, // the current WebSocket (for the pong watchdog)
+    socketToken: null, // the access token the current connection was opened with
+    wasConnected: false, // a connection was up before (the next one reloads the queue)
+    refreshing: null,
+  };
+
+  function loadSession() {
+    try {
+      const raw = window.sessionStorage.getItem(SESSION_KEY);
+      const s = raw ? JSON.parse(raw) : null;
+      return s && s.accessToken && s.refreshToken ? s : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function saveSession(session) {
+    state.session = session;
+    try {
+      window.sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    } catch (_) {
+      /* storage full or disabled: the session still lives in memory */
+    }
+    scheduleRefresh();
+  }
+
+  function expiresInMs() {
+    const s = state.session;
+    return s ? Date.parse(s.accessTokenExpiresAt) - Date.now() : -1;
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(state.refreshTimer);
+    if (!state.session) return;
+    const delay = Math.max(1000, expiresInMs() - REFRESH_LEAD_MS);
+    state.refreshTimer = setTimeout(async () => {
+      try {
+        await refreshSession();
+        restartSocket(); // the open socket was authenticated with the old token
+      } catch (err) {
+        if (err instanceof SessionEnded) signOut("Сессия завершена, войдите снова.");
+        else state.refreshTimer = setTimeout(scheduleRefresh, 10000); // network, server: again
+      }
+    }, delay);
+  }
+
+  /** One refresh at a time; concurrent callers share it. */
+  function refreshSession() {
+    if (!state.refreshing) {
+      state.refreshing = (async () => {
+        const current = state.session;
+        if (!current) throw new SessionEnded("signed out");
+        const body = await postGraphQL(OPS.RefreshSession, { refreshToken: current.refreshToken }, null);
+        const payload = body.data && body.data.refreshSession;
+        if (!payload) throw new GraphQLErrors(body.errors || []); // a server fault: try later
+        if (!payload.session) throw new SessionEnded("refresh refused");
+        if (state.session !== current) return; // signed out meanwhile
+        saveSession({ ...payload.session, email: current.email });
+      })().finally(() => {
+        state.refreshing = null;
+      });
+    }
+    return state.refreshing;
+  }
+
+  async function ensureFreshToken() {
+    if (!state.session) throw new SessionEnded("signed out");
+    if (expiresInMs() < 30 * 1000) await refreshSession();
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  async function postGraphQL(query, variables, token) {
+    const headers = { "Content-Type": "application/json", Accept: "application/json" };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const response = await fetch(HTTP_URL, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ query, variables }),
+      credentials: "omit",
+      cache: "no-store",
+    });
+    let body;
+    try {
+      body = await response.json();
+    } catch (_) {
+      throw new Error(`HTTP ${response.status}`);
+    }
+    return body;
+  }
+
+  /** An authenticated operation; refreshes once on UNAUTHENTICATED. Returns data. */
+  async function gql(query, variables) {
+    for (let attempt = 0; ; attempt += 1) {
+      await ensureFreshToken();
+      const body = await postGraphQL(query, variables, state.session.accessToken);
+      if (isUnauthenticated(body.errors) && attempt === 0) {
+        await refreshSession();
+        continue;
+      }
+      if (isUnauthenticated(body.errors)) throw new SessionEnded("unauthenticated");
+      if (body.errors && body.errors.length) throw new GraphQLErrors(body.errors);
+      return body.data;
+    }
+  }
+
+  function reportError(err, what) {
+    if (err instanceof SessionEnded) {
+      signOut("Сессия завершена, войдите снова.");
+    } else if (err instanceof GraphQLErrors) {
+      notify(`${what}: ${err.message}`, "error");
+    } else {
+      notify(`${what}: нет связи с сервером.`, "error");
+    }
+  }
+
+  // ---------------------------------------------------------------- WebSocket
+
+  function setConn(kind, text) {
+    const c = $("conn");
+    c.dataset.state = kind;
+    c.textContent = text;
+  }
+
+  function startSocket() {
+    state.wasConnected = false;
+    state.client = window.graphqlWs.createClient({
+      url: WS_URL,
+      lazy: true,
+      lazyCloseTimeout: 3000,
+      connectionParams: async () => {
+        await ensureFreshToken();
+        state.socketToken = state.session.accessToken;
+        return { Authorization: `Bearer ${state.socketToken}` };
+      },
+      // Never give up after a network drop: back off up to ~10 s between attempts.
+      retryAttempts: Infinity,
+      shouldRetry: () => Boolean(state.session),
+      retryWait: (retries) => sleep(Math.min(10000, 500 * 2 ** retries) + Math.random() * 500),
+      keepAlive: 10000,
+      on: {
+        connecting: () => setConn("connecting", "подключение…"),
+        connected: () => {
+          setConn("online", "онлайн");
+          // Inbox events sent while we were away are gone: reload the queue.
+          // (messageAdded resumes by itself: its `after` is the last cursor shown.)
+          if (state.wasConnected) loadQueue();
+          state.wasConnected = true;
+        },
+        closed: (event) => {
+          if (!state.session) return;
+          setConn("offline", "нет связи, переподключение…");
+          // 4403: the server refused the token; refresh it before the next attempt.
+          if (event && event.code === 4403) {
+            refreshSession().catch((err) => {
+              if (err instanceof SessionEnded) signOut("Сессия завершена, войдите снова.");
+            });
+          }
+        },
+        // A silently dead connection never closes by itself: no pong in time -> close it.
+        ping: (received) => {
+          if (received) return;
+          clearTimeout(state.pongTimer);
+          state.pongTimer = setTimeout(() => {
+            if (state.socket && state.socket.readyState === WebSocket.OPEN) {
+              state.socket.close(4408, "Pong timeout");
+            }
+          }, PONG_TIMEOUT_MS);
+        },
+        pong: (received) => {
+          if (received) clearTimeout(state.pongTimer);
+        },
+        opened: (socket) => {
+          state.socket = socket;
+        },
+      },
+    });
+  }
+
+  /**
+   * A new connection, authenticated with the current token; active subscriptions
+   * resume by themselves. Once per token: several callers may ask at the same time.
+   */
+  function restartSocket() {
+    const s = state.session;
+    if (!state.client || !s || !state.socketToken || state.socketToken === s.accessToken) {
+      return;
+    }
+    state.socketToken = null;
+    state.client.terminate();
+  }
+
+  /**
+   * A subscription that stays up. The server ends one with an error (in a `next`
+   * payload or an `error` message) or completes it (shutdown): an expired or refused
+   * token is refreshed and the socket reopened; anything else is retried with back-off,
+   * except a refusal (FORBIDDEN, bad input), which is shown and left. Reconnects after
+   * a network drop are graphql-ws's own (same payload object, so the same `after`).
+   */
+  function liveSubscription(what, payload, onData) {
+    const sub = { stopped: false, dispose: null, failures: 0 };
+    const start = () => {
+      if (sub.stopped || !state.client) return;
+      let ended = false;
+      const end = (errors) => {
+        if (ended || sub.stopped) return;
+        ended = true;
+        if (sub.dispose) sub.dispose();
+        onSubscriptionEnd(sub, errors, start, what);
+      };
+      sub.dispose = state.client.subscribe(payload, {
+        next: (result) => {
+          if (result.errors && result.errors.length) {
+            end(result.errors);
+            return;
+          }
+          sub.failures = 0;
+          if (result.data) onData(result.data);
+        },
+        error: (err) => end(Array.isArray(err) ? err : null),
+        complete: () => end(null),
+      });
+    };
+    sub.stop = () => {
+      sub.stopped = true;
+      if (sub.dispose) sub.dispose();
+    };
+    start();
+    return sub;
+  }
+
+  function onSubscriptionEnd(sub, errors, restart, what) {
+    if (!state.session) return;
+    const codes = errorCodes(errors);
+    if (codes.includes("UNAUTHENTICATED")) {
+      refreshSession()
+        .then(() => {
+          restartSocket(); // this connection was opened with the expired token
+          restart();
+        })
+        .catch((err) => reportError(err, what));
+      return;
+    }
+    const message = errors && errors[0] && errors[0].message;
+    if (codes.includes("FORBIDDEN") || codes.includes("BAD_USER_INPUT")) {
+      notify(`${what}: ${message}`, "error");
+      return;
+    }
+    sub.failures += 1;
+    if (message) notify(`${what}: ${message}. Повторяем…`, "error");
+    setTimeout(restart, Math.min(30000, 500 * 2 ** Math.min(sub.failures, 6)));
+  }
+
+  // ---------------------------------------------------------------- queue
+
+  function subscribeInbox() {
+    if (state.inbox) state.inbox.stop();
+    state.inbox = liveSubscription(
+      "Очередь",
+      { query: OPS.CareInbox, operationName: "CareInbox", variables: {} },
+      (data) => {
+        if (data.careInbox) onInboxEvent(data.careInbox);
+      },
+    );
+  }
+
+  let queueReload = null;
+  function scheduleQueueReload() {
+    if (queueReload) return;
+    queueReload = setTimeout(() => {
+      queueReload = null;
+      loadQueue();
+    }, 150);
+  }
+
+  function onInboxEvent(event) {
+    const conv = event.conversation;
+    if (!conv) return;
+    state.queueDirty = true; // matters only while a reload is in flight (see loadQueue)
+    const known = state.queue.get(conv.id);
+    if (event.kind === "SLA_BREACHED") {
+      const who = known && known.client ? known.client.displayName : "";
+      notify(`Срок первого ответа истёк${who ? `: ${who}` : ""}.`, "warn");
+    }
+    if (!conv.waitingSince) {
+      // Answered: it leaves the queue.
+      if (known) {
+        state.queue.delete(conv.id);
+        state.queueTotal = Math.max(0, state.queueTotal - 1);
+      }
+    } else if (known) {
+      known.waitingSince = conv.waitingSince;
+      known.slaDueAt = conv.slaDueAt;
+      known.assignee = conv.assignee;
+      if (event.message) known.lastMessage = { text: event.message.text, sentAt: event.message.sentAt };
+    } else {
+      scheduleQueueReload(); // a new conversation: the event lacks the client's name
+    }
+    if (state.open && state.open.id === conv.id) {
+      state.open.assignee = conv.assignee;
+      renderChatHead();
+    }
+    renderQueue();
+  }
+
+  /**
+   * The first page again (or the next one). An inbox event that lands while a reload
+   * is in flight may be older news than the reload's snapshot or newer: reload once
+   * more afterwards, and let only the newest reload write.
+   */
+  async function loadQueue(more) {
+    const seq = more ? state.queueSeq : ++state.queueSeq;
+    if (!more) state.queueDirty = false;
+    try {
+      const after = more ? state.queueEnd : null;
+      const data = await gql(OPS.CareQueue, { first: QUEUE_PAGE, after });
+      if (seq !== state.queueSeq) return; // a newer reload is on its way
+      const conn = data.careQueue;
+      if (!more) state.queue.clear();
+      for (const edge of conn.edges) state.queue.set(edge.node.id, edge.node);
+      state.queueTotal = conn.totalCount;
+      state.queueEnd = conn.pageInfo.endCursor;
+      state.queueHasNext = conn.pageInfo.hasNextPage;
+      renderQueue();
+      if (state.queueDirty) scheduleQueueReload();
+    } catch (err) {
+      reportError(err, "Очередь");
+    }
+  }
+
+  function slaState(dueIso) {
+    const left = Date.parse(dueIso) - Date.now();
+    if (Number.isNaN(left)) return { cls: "", text: "" };
+    if (left <= 0) return { cls: "breached", text: `просрочено ${formatDuration(left)}` };
+    return { cls: left < 60 * 1000 ? "soon" : "ok", text: formatDuration(left) };
+  }
+
+  function renderSla(node, dueIso) {
+    const s = slaState(dueIso);
+    node.textContent = s.text;
+    node.dataset.sla = s.cls;
+  }
+
+  function renderQueue() {
+    const list = $("queue");
+    const focused = document.activeElement && document.activeElement.closest(".queue-item");
+    const focusedId = focused && list.contains(focused) ? focused.dataset.id : null;
+    const items = Array.from(state.queue.values()).sort(
+      (a, b) => Date.parse(a.waitingSince) - Date.parse(b.waitingSince),
+    );
+    const rows = items.map((c) => {
+      const sla = el("span", { className: "sla", dataset: { due: c.slaDueAt || "" }, title: "До конца 5 минут на ответ" });
+      if (c.slaDueAt) renderSla(sla, c.slaDueAt);
+      const client = c.client || {};
+      const last = c.lastMessage;
+      const assignee = c.assignee ? `Ведёт: ${c.assignee.displayName}` : "Не назначено";
+      const take = c.assignee
+        ? null
+        : el("button", {
+          type: "button",
+          className: "btn btn-small",
+          text: "Взять",
+          onclick: (ev) => {
+            ev.stopPropagation();
+            assign(c.id);
+          },
+        });
+      return el(
+        "li",
+        {
+          className: `queue-item${state.open && state.open.id === c.id ? " active" : ""}`,
+          dataset: { id: c.id, testid: "queue-item" },
+          tabindex: "0",
+          role: "button",
+          onclick: () => openConversation(c.id, c.client),
+          onkeydown: (ev) => {
+            if (ev.key === "Enter") openConversation(c.id, c.client);
+          },
+        },
+        el("div", { className: "qi-top" },
+          el("span", { className: "qi-name", text: client.displayName || "Клиент" }),
+          el("span", { className: "qi-phone", text: client.maskedPhone || "" }),
+          sla),
+        el("div", { className: "qi-last", text: last ? last.text : "" }),
+        el("div", { className: "qi-meta" },
+          el("span", { text: `ждёт с ${formatTime(c.waitingSince)}` }),
+          el("span", { className: "qi-assignee", text: assignee }),
+          take),
+      );
+    });
+    list.replaceChildren(...rows);
+    if (focusedId) {
+      const again = rows.find((row) => row.dataset.id === focusedId);
+      if (again) again.focus(); // a re-render must not steal the keyboard focus
+    }
+    $("queue-count").textContent = String(state.queueTotal);
+    $("queue-empty").hidden = items.length > 0;
+    $("queue-more").hidden = !state.queueHasNext;
+  }
+
+  function tick() {
+    for (const node of document.querySelectorAll(".sla[data-due]")) {
+      if (node.dataset.due) renderSla(node, node.dataset.due);
+    }
+  }
+
+  async function assign(conversationId) {
+    try {
+      const data = await gql(OPS.AssignConversation, { conversationId });
+      const payload = data.assignConversation;
+      if (payload.errors && payload.errors.length) {
+        notify(payload.errors[0].message, "error");
+        return;
+      }
+      const conv = payload.conversation;
+      const queued = state.queue.get(conv.id);
+      if (queued) queued.assignee = conv.assignee;
+      if (state.open && state.open.id === conv.id) {
+        state.open.assignee = conv.assignee;
+        renderChatHead();
+      }
+      renderQueue();
+    } catch (err) {
+      reportError(err, "Назначение");
+    }
+  }
+
+  // ---------------------------------------------------------------- conversation
+
+  function closeConversation() {
+    const conv = state.open;
+    state.open = null;
+    if (conv && conv.sub) conv.sub.stop();
+  }
+
+  async function openConversation(id, client) {
+    if (state.open && state.open.id === id) return;
+    closeConversation();
+    const queued = state.queue.get(id);
+    const conv = {
+      id,
+      client: client || null,
+      assignee: queued ? queued.assignee : null,
+      ids: new Set(), // message ids shown: replays and our own replies never show twice
+      pending: new Map(), // message id -> bubble shown from the mutation result
+      lastCursor: null,
+      startCursor: null,
+      hasPrevious: false,
+      payload: null,
+      sub: null, // the messageAdded liveSubscription
+      draftId: null, // clientMessageId of the text in the composer (a resend reuses it)
+      draftText: null,
+    };
+    state.open = conv;
+    $("chat-placeholder").hidden = true;
+    $("chat-body").hidden = false;
+    $("message-list").replaceChildren();
+    $("reply").value = "";
+    $("reply-error").hidden = true;
+    renderChatHead();
+    renderQueue();
+    try {
+      const data = await gql(OPS.ConversationHistory, { id, last: HISTORY_PAGE, before: null });
+      if (state.open !== conv) return;
+      const node = data.node;
+      if (!node) {
+        notify("Обращение не найдено.", "error");
+        return;
+      }
+      conv.client = node.client;
+      renderChatHead();
+      const page = node.messages;
+      for (const edge of page.edges) showMessage(conv, edge.node, edge.cursor);
+      conv.startCursor = page.pageInfo.startCursor;
+      conv.hasPrevious = page.pageInfo.hasPreviousPage;
+      $("earlier").hidden = !conv.hasPrevious;
+      scrollToEnd(true);
+      subscribeMessages(conv);
+      $("reply").focus();
+    } catch (err) {
+      if (state.open === conv) reportError(err, "История");
+    }
+  }
+
+  function subscribeMessages(conv) {
+    if (state.open !== conv) return;
+    // graphql-ws sends this same payload object again on every reconnect (and so do
+    // our resubscriptions), so keeping `after` at the last cursor shown makes each
+    // one replay exactly the gap.
+    conv.payload = {
+      query: OPS.MessageAdded,
+      operationName: "MessageAdded",
+      variables: { conversationId: conv.id, after: conv.lastCursor },
+    };
+    conv.sub = liveSubscription("Сообщения", conv.payload, (data) => {
+      const edge = data.messageAdded;
+      if (edge && state.open === conv) {
+        const atEnd = nearEnd();
+        showMessage(conv, edge.node, edge.cursor);
+        scrollToEnd(atEnd);
+      }
+    });
+  }
+
+  function renderChatHead() {
+    const conv = state.open;
+    if (!conv) return;
+    const client = conv.client || {};
+    $("chat-title").textContent = client.displayName || "Клиент";
+    $("chat-sub").textContent = client.maskedPhone || "";
+    $("chat-assignee").textContent = conv.assignee ? `Ведёт: ${conv.assignee.displayName}` : "Не назначено";
+    $("chat-assign").hidden = Boolean(conv.assignee);
+  }
+
+  function messageNode(message, pending) {
+    const author = message.author || null;
+    const role = author ? author.role : "SYSTEM";
+    const who = author ? author.displayName || (role === "CLIENT" ? "Клиент" : "Сотрудник") : "Ассистент";
+    return el(
+      "li",
+      {
+        className: `msg ${role === "CLIENT" ? "msg-client" : "msg-staff"}${pending ? " pending" : ""}`,
+        dataset: { id: message.id, role, testid: "message" },
+      },
+      el("div", { className: "msg-meta" },
+        el("span", { className: "msg-author", text: who }),
+        el("time", { dateTime: message.sentAt, text: formatTime(message.sentAt) })),
+      el("div", { className: "msg-text", text: message.text }),
+    );
+  }
+
+  /** Show a message from history or the subscription, at most once. */
+  function showMessage(conv, message, cursor) {
+    if (cursor) {
+      conv.lastCursor = cursor;
+      if (conv.payload) conv.payload.variables.after = cursor;
+    }
+    const pending = conv.pending.get(message.id);
+    if (pending) {
+      pending.remove(); // our own reply, now in its place in the stream
+      conv.pending.delete(message.id);
+    } else if (conv.ids.has(message.id)) {
+      return;
+    }
+    conv.ids.add(message.id);
+    $("message-list").append(messageNode(message, false));
+  }
+
+  async function loadEarlier() {
+    const conv = state.open;
+    if (!conv || !conv.hasPrevious) return;
+    try {
+      const data = await gql(OPS.ConversationHistory, { id: conv.id, last: HISTORY_PAGE, before: conv.startCursor });
+      if (state.open !== conv || !data.node) return;
+      const page = data.node.messages;
+      const list = $("message-list");
+      const box = $("messages");
+      const fromBottom = box.scrollHeight - box.scrollTop;
+      const nodes = [];
+      for (const edge of page.edges) {
+        if (conv.ids.has(edge.node.id)) continue;
+        conv.ids.add(edge.node.id);
+        nodes.push(messageNode(edge.node, false));
+      }
+      list.prepend(...nodes);
+      box.scrollTop = box.scrollHeight - fromBottom;
+      conv.startCursor = page.pageInfo.startCursor;
+      conv.hasPrevious = page.pageInfo.hasPreviousPage;
+      $("earlier").hidden = !conv.hasPrevious;
+    } catch (err) {
+      reportError(err, "История");
+    }
+  }
+
+  function nearEnd() {
+    const box = $("messages");
+    return box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  }
+
+  function scrollToEnd(force) {
+    if (!force) return;
+    const box = $("messages");
+    box.scrollTop = box.scrollHeight;
+  }
+
+  function showReplyError(text) {
+    const box = $("reply-error");
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  async function sendReply() {
+    const conv = state.open;
+    const input = $("reply");
+    const text = input.value.trim();
+    if (!conv || !text) return;
+    // The same text after a failed attempt keeps its clientMessageId: no duplicate.
+    if (conv.draftText !== text) {
+      conv.draftId = uuid();
+      conv.draftText = text;
+    }
+    const button = $("send");
+    button.disabled = true;
+    showReplyError("");
+    try {
+      const data = await gql(OPS.AgentReply, {
+        conversationId: conv.id,
+        text,
+        clientMessageId: conv.draftId,
+      });
+      const payload = data.sendMessage;
+      if (payload.errors && payload.errors.length) {
+        showReplyError(payload.errors.map((e) => e.message).join(" "));
+        return;
+      }
+      if (state.open === conv) {
+        if (input.value.trim() === text) input.value = "";
+        conv.draftId = null;
+        conv.draftText = null;
+        const message = payload.message;
+        if (message && !conv.ids.has(message.id) && !conv.pending.has(message.id)) {
+          // Shown until the subscription delivers it in stream order.
+          const bubble = messageNode(message, true);
+          conv.pending.set(message.id, bubble);
+          $("message-list").append(bubble);
+          scrollToEnd(true);
+        }
+      }
+    } catch (err) {
+      if (err instanceof SessionEnded) reportError(err, "Ответ");
+      else if (err instanceof GraphQLErrors) showReplyError(err.message);
+      else showReplyError("Не отправлено: нет связи. Отправьте ещё раз, дубля не будет.");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- sign in / out
+
+  function showLogin(message) {
+    $("app-view").hidden = true;
+    $("topbar-right").hidden = true;
+    $("login-view").hidden = false;
+    const err = $("login-error");
+    err.textContent = message || "";
+    err.hidden = !message;
+    $("email").focus();
+  }
+
+  function startApp() {
+    $("login-view").hidden = true;
+    $("app-view").hidden = false;
+    $("topbar-right").hidden = false;
+    $("who").textContent = state.session.email || "";
+    setConn("connecting", "подключение…");
+    startSocket();
+    subscribeInbox();
+    loadQueue();
+    scheduleRefresh();
+    clearInterval(state.tickTimer);
+    state.tickTimer = setInterval(tick, 1000);
+  }
+
+  function signOut(message) {
+    closeConversation();
+    state.session = null;
+    try {
+      window.sessionStorage.removeItem(SESSION_KEY);
+    } catch (_) {
+      /* ignore */
+    }
+    clearTimeout(state.refreshTimer);
+    clearInterval(state.tickTimer);
+    clearTimeout(state.pongTimer);
+    if (state.inbox) state.inbox.stop();
+    state.inbox = null;
+    if (state.client) state.client.dispose();
+    state.client = null;
+    state.queue.clear();
+    $("chat-body").hidden = true;
+    $("chat-placeholder").hidden = false;
+    showLogin(message);
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    const email = $("email").value.trim();
+    const password = $("password").value;
+    const err = $("login-error");
+    if (!email || !password) {
+      err.textContent = "Введите email и пароль.";
+      err.hidden = false;
+      return;
+    }
+    const button = $("login-submit");
+    button.disabled = true;
+    err.hidden = true;
+    try {
+      const body = await postGraphQL(OPS.StaffSignIn, { email, password }, null);
+      const payload = body.data && body.data.signInStaff;
+      if (!payload) throw new GraphQLErrors(body.errors || []);
+      if (payload.errors && payload.errors.length) {
+        err.textContent = payload.errors.map((e) => e.message).join(" ");
+        err.hidden = false;
+        return;
+      }
+      $("password").value = "";
+      saveSession({ ...payload.session, email });
+      startApp();
+    } catch (e) {
+      err.textContent = e instanceof GraphQLErrors ? e.message : "Нет связи с сервером.";
+      err.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function init() {
+    if (!window.graphqlWs || typeof window.graphqlWs.createClient !== "function") {
+      document.body.replaceChildren(el("p", { className: "fatal", text: "Не загружен клиент graphql-ws (python -m app fetch-assets)." }));
+      return;
+    }
+    $("login-form").addEventListener("submit", signIn);
+    $("sign-out").addEventListener("click", () => signOut(""));
+    $("queue-more").addEventListener("click", () => loadQueue(true));
+    $("chat-assign").addEventListener("click", () => state.open && assign(state.open.id));
+    $("earlier").addEventListener("click", loadEarlier);
+    $("composer").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      sendReply();
+    });
+    $("reply").addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        sendReply();
+      }
+    });
+    const saved = loadSession();
+    if (saved) {
+      state.session = saved;
+      startApp();
+    } else {
+      showLogin("");
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,409 @@
+"""Catalogue home screen with live availability: latency and throughput.
+
+Run by hand (never in the test suite), from the repository root:
+
+    .venv/bin/python bench/catalogue_bench.py                       # SQLite, 112 then 10,000
+    .venv/bin/python bench/catalogue_bench.py --postgres postgres://postgres@127.0.0.1:5432
+    .venv/bin/python bench/catalogue_bench.py --sizes 112 --requests 100 --concurrency 4
+
+For each catalogue size it seeds a separate database (the demo catalogue, its working
+hours and about a month of bookings per psychologist, bulk-inserted), starts one
+uvicorn process on 127.0.0.1, and measures with a bounded number of requests at a
+bounded concurrency:
+
+- ``Catalogue``: the contract's home-screen query, 20 cards with ``nextSlots(first: 3)``;
+- ``SoonestSlots``: ``soonestSlots(first: 10)`` across the whole catalogue;
+- ``Catalogue SOONEST_AVAILABLE``: 20 cards ordered by their next free slot.
+
+It reports p50 / p95 latency and requests per second. The PostgreSQL database it
+creates (``--db``) is dropped at the end unless ``--keep-db``. Bench bookings are
+inserted without SQLite's booked cells (the read path never uses them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.booking.slots import Schedule, WeeklyHours, iter_free_starts  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from tests.helpers import op  # noqa: E402
+
+DEMO_SIZE = 112  # the realistic demo catalogue; larger sizes add generated psychologists
+FILL = 0.55  # share of the free non-overlapping session times that get booked
+BENCH_CLIENTS = 200
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def prepare(settings: Settings, size: int) -> dict[str, Any]:
+    """Migrate, seed ``size`` demo psychologists and a month of bookings each."""
+    from tortoise import connections
+
+    from app.db import close_db, migrate, open_db
+    from app.seed import seed_demo
+    from models.booking import Booking, WorkingHours
+    from models.catalogue import Psychologist, Service
+    from models.enums import Role, ServiceKind
+    from models.identity import User
+
+    t0 = time.perf_counter()
+    await migrate(settings)
+    await open_db(settings)
+    try:
+        await seed_demo(settings, psychologists=min(size, DEMO_SIZE))
+        await grow_catalogue(size)
+        t_seed = time.perf_counter() - t0
+        conn = connections.get("default")
+        dialect = conn.capabilities.dialect
+        clients = list(
+            await User.filter(phone_e164__startswith="+7990").values_list("id", flat=True)
+        )
+        if len(clients) < BENCH_CLIENTS:
+            await User.bulk_create(
+                [
+                    User(role=Role.CLIENT, phone_e164=f"+7990{i:07d}", display_name="bench")
+                    for i in range(len(clients), BENCH_CLIENTS)
+                ]
+            )
+            clients = list(
+                await User.filter(phone_e164__startswith="+7990").values_list("id", flat=True)
+            )
+        already = set(
+            await Booking.filter(video_room__startswith="bench-")
+            .distinct()
+            .values_list("psychologist_id", flat=True)
+        )
+        people = await Psychologist.all().values_list("id", "timezone")
+        services = {
+            pid: (sid, duration, price)
+            for pid, sid, duration, price in await Service.filter(
+                kind=ServiceKind.SESSION, is_active=True
+            ).values_list("psychologist_id", "id", "duration_minutes", "price")
+        }
+        weekly: dict[int, list[WeeklyHours]] = {}
+        for pid, wd, s, e in await WorkingHours.all().values_list(
+            "psychologist_id", "weekday", "start_minute", "end_minute"
+        ):
+            weekly.setdefault(pid, []).append(WeeklyHours(wd, s, e))
+        now = datetime.now(UTC)
+        rng = random.Random(7)
+        rows: list[list[Any]] = []
+        for pid, tz in people:
+            if pid in already or pid not in services or pid not in weekly:
+                continue
+            sid, duration, price = services[pid]
+            schedule = Schedule(timezone=tz, weekly=weekly[pid], notice_minutes=0, horizon_days=30)
+            free_from = 0
+            for start in iter_free_starts(schedule, duration, now):
+                if start < free_from or rng.random() > FILL:
+                    continue
+                s = datetime.fromtimestamp(start, UTC)
+                e = s + timedelta(minutes=duration)
+                b = e + timedelta(minutes=10)
+                free_from = int(b.timestamp())
+                rows.append(
+                    [
+                        rng.choice(clients),
+                        pid,
+                        sid,
+                        s,
+                        e,
+                        b,
+                        "CONFIRMED",
+                        price,
+                        "RUB",
+                        f"bench-{pid}-{start}",
+                        now,
+                        now,
+                    ]
+                )
+        cols = (
+            "client_id, psychologist_id, service_id, starts_at, ends_at, blocked_until, "
+            "status, price, currency, video_room, created_at, updated_at"
+        )
+        marks = ["?"] * 12 if dialect == "sqlite" else [f"${i}" for i in range(1, 13)]
+        values = ", ".join(marks)
+        sql = f"INSERT INTO bookings ({cols}) VALUES ({values})"
+        if dialect == "sqlite":  # the sqlite driver wants ISO strings for timestamps
+            for r in rows:
+                for i in (3, 4, 5, 10, 11):
+                    r[i] = r[i].isoformat(" ")
+                r[7] = str(r[7])
+        for i in range(0, len(rows), 5000):
+            await conn.execute_many(sql, rows[i : i + 5000])
+        total_bookings = await Booking.all().count()
+        approved = await Psychologist.filter(vetting_status="APPROVED").count()
+    finally:
+        await close_db()
+    return {
+        "approved": approved,
+        "bookings": total_bookings,
+        "new_bench_bookings": len(rows),
+        "prepare_seconds": round(time.perf_counter() - t0, 1),
+        "seed_seconds": round(t_seed, 1),
+    }
+
+
+async def grow_catalogue(size: int) -> None:
+    """Bulk-add generated approved psychologists until ``size`` are approved."""
+    from tortoise import connections
+
+    from app.booking.demo import seed_working_hours
+    from models.catalogue import Method, Psychologist, Service, Topic
+    from models.enums import ServiceKind, VettingStatus
+
+    have = await Psychologist.filter(vetting_status=VettingStatus.APPROVED).count()
+    missing = size - have
+    if missing <= 0:
+        return
+    rng = random.Random(size)
+    start = await Psychologist.filter(slug__startswith="bench-").count()
+    zones = (
+        "Europe/Moscow",
+        "Europe/Moscow",
+        "Asia/Yekaterinburg",
+        "Asia/Novosibirsk",
+        "Europe/Samara",
+        "Asia/Vladivostok",
+        "Europe/Kaliningrad",
+        "Europe/Berlin",
+    )
+    people = []
+    for i in range(start, start + missing):
+        price = Decimal(rng.randrange(20, 90) * 100)
+        rating = rng.randrange(350, 500)
+        people.append(
+            Psychologist(
+                slug=f"bench-{i}",
+                full_name=f"Бенч Психолог {i}",
+                search_name=f"бенч психолог {i}",
+                practice_since=rng.randrange(1995, 2022),
+                timezone=rng.choice(zones),
+                vetting_status=VettingStatus.APPROVED,
+                rating_avg=Decimal(rating) / 100,
+                review_count=rng.randrange(1, 40),
+                price_from=price,
+                sort_rating=rating,
+                sort_price=int(price * 100),
+            )
+        )
+    await Psychologist.bulk_create(people, batch_size=2000)
+    ids = dict(
+        await Psychologist.filter(slug__in=[p.slug for p in people]).values_list("slug", "id")
+    )
+    services = []
+    for p in people:
+        pid = ids[p.slug]
+        services.append(
+            Service(
+                psychologist_id=pid,
+                kind=ServiceKind.SESSION,
+                title="Сессия",
+                duration_minutes=50,
+                price=p.price_from,
+            )
+        )
+        if rng.random() < 0.4:
+            services.append(
+                Service(
+                    psychologist_id=pid,
+                    kind=ServiceKind.CHECKUP,
+                    title="Чекап",
+                    duration_minutes=30,
+                    price=Decimal(1500),
+                )
+            )
+    await Service.bulk_create(services, batch_size=5000)
+    methods = list(await Method.all().values_list("id", flat=True))
+    topics = list(await Topic.all().values_list("id", flat=True))
+    conn = connections.get("default")
+    mark = "?, ?" if conn.capabilities.dialect == "sqlite" else "$1, $2"
+    for table, column, pool in (
+        ("psychologist_methods", "method_id", methods),
+        ("psychologist_topics", "topic_id", topics),
+    ):
+        pairs = [[pid, x] for pid in ids.values() for x in rng.sample(pool, min(3, len(pool)))]
+        await conn.execute_many(
+            f"INSERT INTO {table} (psychologist_id, {column}) VALUES ({mark})", pairs
+        )
+    await seed_working_hours(list(ids.values()))
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+async def wait_ready(base: str, deadline: float = 60) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=2) as http:
+        t_end = time.monotonic() + deadline
+        while time.monotonic() < t_end:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get("/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise RuntimeError("server did not become ready")
+
+
+async def measure(
+    base: str, name: str, query: str, variables: dict[str, Any], requests: int, concurrency: int
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    failures = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(requests):
+        queue.put_nowait(i)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        payload = {"query": query, "variables": variables}
+        for _ in range(min(5, requests)):  # warm-up: imports, caches, connections
+            await http.post("/graphql", json=payload)
+
+        async def worker() -> None:
+            nonlocal failures
+            while True:
+                try:
+                    queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                t = time.perf_counter()
+                response = await http.post("/graphql", json=payload)
+                latencies.append(time.perf_counter() - t)
+                body = response.json()
+                if response.status_code != 200 or body.get("errors"):
+                    failures += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    latencies.sort()
+    return {
+        "scenario": name,
+        "requests": requests,
+        "concurrency": concurrency,
+        "failures": failures,
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 1),
+        "rps": round(requests / wall, 1),
+    }
+
+
+async def run_size(args: argparse.Namespace, size: int, database_url: str, var_dir: Path) -> None:
+    settings = Settings(env="development", database_url=database_url, var_dir=var_dir)
+    info = await prepare(settings, size)
+    print(f"\n== {size} psychologists requested: {info}", flush=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PSYLINE_VAR_DIR": str(var_dir),
+        "APP_ENV": "development",
+        "LOG_LEVEL": "WARNING",
+        "GRAPHIQL": "0",
+    }
+    port = free_port()
+    server = start_server(env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_ready(base)
+        scenarios = [
+            ("Catalogue 20 cards nextSlots(3)", op("Catalogue"), {"first": 20}),
+            ("SoonestSlots(first: 10)", op("SoonestSlots"), {"first": 10}),
+            (
+                "Catalogue SOONEST_AVAILABLE 20",
+                op("Catalogue"),
+                {"first": 20, "orderBy": "SOONEST_AVAILABLE"},
+            ),
+        ]
+        for name, query, variables in scenarios:
+            result = await measure(base, name, query, variables, args.requests, args.concurrency)
+            print(f"   {result}", flush=True)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def psql(admin_url: str, sql: str, *, check: bool = True) -> None:
+    subprocess.run(["psql", f"{admin_url}/postgres", "-qc", sql], check=check)
+
+
+async def run_all(args: argparse.Namespace, database_url: str, var_dir: Path) -> None:
+    for size in sorted(int(s) for s in args.sizes.split(",")):
+        await run_size(args, size, database_url, var_dir)  # the same database grows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="112,10000", help="catalogue sizes, ascending")
+    parser.add_argument("--requests", type=int, default=200, help="per scenario (max 2000)")
+    parser.add_argument("--concurrency", type=int, default=8, help="in flight (max 64)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="PostgreSQL server URL (without database); default: an SQLite file",
+    )
+    parser.add_argument("--db", default="psyline_catalogue_bench", help="PostgreSQL database")
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+    args.requests = max(1, min(args.requests, 2000))
+    args.concurrency = max(1, min(args.concurrency, 64))
+    admin = (args.postgres or "").rstrip("/").replace("postgres://", "postgresql://")
+    with tempfile.TemporaryDirectory(prefix="psyline-bench-") as tmp:
+        var_dir = Path(tmp)
+        if args.postgres:
+            database_url = f"{args.postgres.rstrip('/')}/{args.db}"
+            psql(admin, f"DROP DATABASE IF EXISTS {args.db}")
+            psql(admin, f"CREATE DATABASE {args.db}")
+        else:
+            database_url = f"sqlite://{var_dir / 'bench.sqlite3'}"
+        print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; cpus: {os.cpu_count()}")
+        try:
+            asyncio.run(run_all(args, database_url, var_dir))
+        finally:
+            if args.postgres and not args.keep_db:
+                psql(admin, f"DROP DATABASE IF EXISTS {args.db}", check=False)
+
+
+if __name__ == "__main__":
+    main()

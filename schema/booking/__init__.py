@@ -1,0 +1,1 @@
+"""GraphQL surface of availability and booking."""

@@ -1,0 +1,157 @@
+"""Booking mutations: one per user action, a single ``input``, a payload with ``errors``.
+
+The rules live in ``app.booking.service``; ``UserError`` becomes the payload's
+``errors`` in one place (``schema.common.user_errors``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import strawberry
+
+from app.booking import service as svc
+from models.booking import BookingStatus
+from schema.booking.types import Booking, BookingError, parse_slot_id
+from schema.common import user_errors
+from schema.context import Info
+from schema.relay import decode_id
+
+
+@strawberry.input(description="Book a slot: click 2.")
+class BookSlotInput:
+    slot_id: strawberry.ID = strawberry.field(
+        description="From nextSlots, availability or soonestSlots."
+    )
+    idempotency_key: str = strawberry.field(
+        description="Chosen by the app per booking attempt (1-100 characters); retrying with "
+        "the same key returns the same booking, never a second one."
+    )
+    promo_code: str | None = strawberry.field(default=None, description="Optional promo code.")
+
+
+@strawberry.type(description="The result of bookSlot.")
+class BookSlotPayload:
+    error_type: ClassVar[type] = BookingError
+    booking: Booking | None = None
+    errors: list[BookingError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Cancel an upcoming booking.")
+class CancelBookingInput:
+    booking_id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description="At most 500 characters.")
+
+
+@strawberry.type(description="The result of cancelBooking.")
+class CancelBookingPayload:
+    error_type: ClassVar[type] = BookingError
+    booking: Booking | None = None
+    errors: list[BookingError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Move an upcoming booking to another slot of the same service.")
+class RescheduleBookingInput:
+    booking_id: strawberry.ID
+    slot_id: strawberry.ID
+
+
+@strawberry.type(description="The result of rescheduleBooking: the new booking.")
+class RescheduleBookingPayload:
+    error_type: ClassVar[type] = BookingError
+    booking: Booking | None = None
+    errors: list[BookingError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Close a session that has ended (its psychologist or an admin).")
+class FinishBookingInput:
+    booking_id: strawberry.ID
+
+
+@strawberry.type(description="The result of completeBooking / markNoShow.")
+class FinishBookingPayload:
+    error_type: ClassVar[type] = BookingError
+    booking: Booking | None = None
+    errors: list[BookingError] = strawberry.field(default_factory=list)
+
+
+def _booking_pk(value: str) -> int | None:
+    return decode_id(value, "Booking")
+
+
+@strawberry.type
+class BookingMutation:
+    @strawberry.mutation(
+        description="Books a slot for the signed-in client: a CONFIRMED booking with its price."
+    )
+    @user_errors(BookSlotPayload)
+    async def book_slot(self, info: Info, input: BookSlotInput) -> BookSlotPayload:
+        viewer = info.context.require_viewer()
+        row = await svc.book_slot(
+            info.context.settings,
+            viewer.user_id,
+            parse_slot_id(input.slot_id),
+            input.idempotency_key,
+            input.promo_code,
+        )
+        return BookSlotPayload(booking=Booking.from_model(row))
+
+    @strawberry.mutation(
+        description="Cancels an upcoming booking: free (CANCELLED) until 24 h before the "
+        "start, LATE_CANCELLED after. The time is bookable again at once."
+    )
+    @user_errors(CancelBookingPayload)
+    async def cancel_booking(
+        self,
+        info: Info,
+        input: CancelBookingInput,
+    ) -> CancelBookingPayload:
+        viewer = info.context.require_viewer()
+        row = await svc.cancel_booking(
+            info.context.settings, viewer, _booking_pk(input.booking_id), input.reason
+        )
+        return CancelBookingPayload(booking=Booking.from_model(row))
+
+    @strawberry.mutation(
+        description="Moves an upcoming booking atomically: the new time is held before the old "
+        "one is released; on any error the old booking is untouched. Returns the new booking "
+        "(its `rescheduledFrom` is the old one, now RESCHEDULED)."
+    )
+    @user_errors(RescheduleBookingPayload)
+    async def reschedule_booking(
+        self,
+        info: Info,
+        input: RescheduleBookingInput,
+    ) -> RescheduleBookingPayload:
+        viewer = info.context.require_viewer()
+        row = await svc.reschedule_booking(
+            info.context.settings,
+            viewer,
+            _booking_pk(input.booking_id),
+            parse_slot_id(input.slot_id),
+        )
+        return RescheduleBookingPayload(booking=Booking.from_model(row))
+
+    @strawberry.mutation(description="Marks an ended session COMPLETED (psychologist or admin).")
+    @user_errors(FinishBookingPayload)
+    async def complete_booking(
+        self,
+        info: Info,
+        input: FinishBookingInput,
+    ) -> FinishBookingPayload:
+        viewer = info.context.require_viewer()
+        row = await svc.finish_booking(
+            viewer, _booking_pk(input.booking_id), BookingStatus.COMPLETED
+        )
+        return FinishBookingPayload(booking=Booking.from_model(row))
+
+    @strawberry.mutation(description="Marks an ended session NO_SHOW (psychologist or admin).")
+    @user_errors(FinishBookingPayload)
+    async def mark_no_show(
+        self,
+        info: Info,
+        input: FinishBookingInput,
+    ) -> FinishBookingPayload:
+        viewer = info.context.require_viewer()
+        row = await svc.finish_booking(viewer, _booking_pk(input.booking_id), BookingStatus.NO_SHOW)
+        return FinishBookingPayload(booking=Booking.from_model(row))

@@ -1,0 +1,83 @@
+"""Booking queries: soonest slots across the catalogue, `viewer.bookings`, `node(Booking)`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+
+from app import catalogue
+from app.booking import availability
+from app.booking import service as svc
+from app.errors import BadInput
+from models.catalogue import Psychologist as PsychologistRow
+from schema.booking.dataloaders import BookingById
+from schema.booking.types import Booking, BookingConnection, Slot
+from schema.catalogue.queries import PsychologistFilter, to_catalogue_filter
+from schema.context import Info
+from schema.relay import MAX_PAGE_SIZE, PageArgs, build_connection, encode_cursor, register_node
+
+MAX_SOONEST = 50
+
+
+@strawberry.type
+class BookingQuery:
+    @strawberry.field(
+        description="The earliest free slots across the catalogue, at most one per "
+        f"psychologist (of `filter.serviceKind`, else sessions). `first` at most {MAX_SOONEST}."
+    )
+    async def soonest_slots(
+        self,
+        info: Info,
+        first: int,
+        filter: PsychologistFilter | None = None,
+    ) -> list[Slot]:
+        if first < 0:
+            raise BadInput("`first` must not be negative.")
+        flt = await catalogue.with_availability(to_catalogue_filter(filter))
+        found = await availability.soonest_slots(flt, min(first, MAX_SOONEST), datetime.now(UTC))
+        return [Slot.of(s) for s in found]
+
+
+async def viewer_bookings(
+    info: Info, user_id: int, first: int | None, after: str | None
+) -> BookingConnection:
+    """``viewer.bookings``: upcoming first (soonest first), then the rest (latest first)."""
+    page = PageArgs.parse(first, after, default=10)
+    cursor = page.cursor
+    if cursor is not None:
+        if not (
+            isinstance(cursor, list)
+            and len(cursor) == 4
+            and cursor[0] == "B"
+            and all(isinstance(v, int) for v in cursor[1:])
+        ):
+            raise BadInput("Invalid cursor: use a cursor returned by this connection.")
+        cursor = tuple(cursor[1:])
+    keyed = await svc.page_client_bookings(
+        user_id, min(page.size, MAX_PAGE_SIZE), cursor, datetime.now(UTC)
+    )
+    conn = build_connection(
+        keyed,
+        page,
+        cursor_of=lambda kb: encode_cursor(["B", *kb[0]]),
+        convert=lambda kb: Booking.from_model(kb[1]),
+    )
+    return BookingConnection(edges=conn.edges, page_info=conn.page_info)
+
+
+async def _booking_node(info: Info, pk: int) -> Booking | None:
+    viewer = info.context.viewer
+    if viewer is None:
+        return None
+    row = await info.context.loaders[BookingById].load(pk)
+    if row is None:
+        return None
+    owner_user_id = None
+    if row.client_id != viewer.user_id:  # type: ignore[attr-defined]
+        p = await PsychologistRow.get_or_none(id=row.psychologist_id)  # type: ignore[attr-defined]
+        owner_user_id = p.user_id if p else None  # type: ignore[attr-defined]
+    return Booking.from_model(row) if svc.can_view(viewer, row, owner_user_id) else None
+
+
+register_node("Booking", _booking_node)

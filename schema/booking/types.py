@@ -1,0 +1,181 @@
+"""GraphQL types of booking: slots, bookings, video calls, payload errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import ClassVar
+
+import strawberry
+
+from app.booking import service as svc
+from app.booking import video
+from app.booking.availability import SlotInfo
+from app.booking.service import SlotRef
+from models import booking as m
+from schema.catalogue.dataloaders import AnyPsychologistById, ServiceById
+from schema.catalogue.types import Psychologist, Service
+from schema.common import Money, PayloadError
+from schema.context import Info
+from schema.relay import Connection, Node, parse_global_id, to_global_id
+
+BookingStatus = strawberry.enum(
+    m.BookingStatus,
+    description="Where a booking is in its life: CONFIRMED until it happens, then COMPLETED "
+    "or NO_SHOW; CANCELLED (free) or LATE_CANCELLED; RESCHEDULED when moved (superseded).",
+)
+BookingErrorCode = strawberry.enum(
+    svc.BookingErrorCode, description="Why a booking operation was refused (stable codes)."
+)
+
+MAX_EPOCH = 10**11
+
+
+def slot_id(psychologist_id: int, service_id: int, starts_at: datetime) -> strawberry.ID:
+    """Opaque and self-describing: ``Slot:<psychologist>:<service>:<start epoch>``."""
+    return to_global_id("Slot", f"{psychologist_id}:{service_id}:{int(starts_at.timestamp())}")
+
+
+def parse_slot_id(value: str) -> SlotRef | None:
+    parsed = parse_global_id(value)
+    if parsed is None or parsed[0] != "Slot":
+        return None
+    parts = parsed[1].split(":")
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 12 for p in parts):
+        return None
+    pid, sid, epoch = (int(p) for p in parts)
+    if epoch >= MAX_EPOCH:
+        return None
+    return SlotRef(pid, sid, datetime.fromtimestamp(epoch, UTC))
+
+
+@strawberry.type(
+    description="A bookable start time of one psychologist's service. Computed, not stored: "
+    "pass its `id` to `bookSlot`; the server re-checks it then."
+)
+class Slot:
+    id: strawberry.ID = strawberry.field(description="Opaque; all `bookSlot` needs.")
+    starts_at: datetime
+    ends_at: datetime
+    _info: strawberry.Private[SlotInfo]
+
+    @classmethod
+    def of(cls, info: SlotInfo) -> Slot:
+        return cls(
+            id=slot_id(info.psychologist_id, info.service_id, info.starts_at),
+            starts_at=info.starts_at,
+            ends_at=info.ends_at,
+            _info=info,
+        )
+
+    @strawberry.field(description="Whom the slot is with.")
+    async def psychologist(self, info: Info) -> Psychologist:
+        row = await info.context.loaders[AnyPsychologistById].load(self._info.psychologist_id)
+        assert row is not None  # slots are computed from existing psychologists
+        return Psychologist.from_model(row)
+
+    @strawberry.field(description="What is booked: kind, duration and price.")
+    async def service(self, info: Info) -> Service:
+        row = await info.context.loaders[ServiceById].load(self._info.service_id)
+        assert row is not None
+        return Service.from_model(row)
+
+
+@strawberry.type(description="The in-app video session of a booking.")
+class VideoCall:
+    available_from: datetime = strawberry.field(
+        description="From when the room can be joined: 10 minutes before the start."
+    )
+    join_url: str | None = strawberry.field(
+        description="Signed, expiring link into the video room; null before `availableFrom`, "
+        "after the end, and for bookings that will not take place."
+    )
+
+
+@strawberry.type(description="A client's reservation of a slot.")
+class Booking(Node):
+    status: BookingStatus  # type: ignore[valid-type]
+    starts_at: datetime
+    ends_at: datetime
+    price: Money = strawberry.field(description="The price agreed when booking.")
+    cancel_reason: str | None
+    created_at: datetime
+    _row: strawberry.Private[m.Booking]
+
+    @classmethod
+    def from_model(cls, row: m.Booking) -> Booking:
+        price = Money.of(row.price, row.currency)
+        assert price is not None
+        return cls(
+            id=to_global_id("Booking", row.id),
+            status=row.status,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            price=price,
+            cancel_reason=row.cancel_reason,
+            created_at=row.created_at,
+            _row=row,
+        )
+
+    @strawberry.field(description="The psychologist (also after they stop taking bookings).")
+    async def psychologist(self, info: Info) -> Psychologist | None:
+        row = await info.context.loaders[AnyPsychologistById].load(self._row.psychologist_id)  # type: ignore[attr-defined]
+        return Psychologist.from_model(row) if row else None
+
+    @strawberry.field(description="The booked service.")
+    async def service(self, info: Info) -> Service | None:
+        row = await info.context.loaders[ServiceById].load(self._row.service_id)  # type: ignore[attr-defined]
+        return Service.from_model(row) if row else None
+
+    @strawberry.field(description="The booking this one was moved from, if it was rescheduled.")
+    async def rescheduled_from(self, info: Info) -> Booking | None:
+        from schema.booking.dataloaders import BookingById
+
+        pk = self._row.rescheduled_from_id  # type: ignore[attr-defined]
+        if pk is None:
+            return None
+        row = await info.context.loaders[BookingById].load(pk)
+        return Booking.from_model(row) if row else None
+
+    @strawberry.field(description="The video room; the join link appears 10 minutes early.")
+    async def video_call(self, info: Info) -> VideoCall:
+        row = self._row
+        now = datetime.now(UTC)
+        url = None
+        viewer = info.context.viewer
+        if row.status == m.BookingStatus.CONFIRMED and viewer is not None:
+            is_client = viewer.user_id == row.client_id  # type: ignore[attr-defined]
+            is_psychologist = False
+            if not is_client:
+                p = await info.context.loaders[AnyPsychologistById].load(row.psychologist_id)  # type: ignore[attr-defined]
+                is_psychologist = p is not None and p.user_id == viewer.user_id  # type: ignore[attr-defined]
+            if is_client or is_psychologist:  # admins see the booking, not the room
+                url = video.join_url(
+                    info.context.settings,
+                    room=row.video_room,
+                    starts_at=row.starts_at,
+                    ends_at=row.ends_at,
+                    participant=video.Participant(
+                        user_id=to_global_id("User", viewer.user_id),
+                        # A neutral name: the room shows it to the other side.
+                        name="Client" if is_client else "Psychologist",
+                        moderator=is_psychologist,
+                    ),
+                    now=now,
+                )
+        return VideoCall(available_from=video.available_from(row.starts_at), join_url=url)
+
+
+@strawberry.type(description="A refused booking operation: code, message, input field at fault.")
+class BookingError(PayloadError):
+    code_enum: ClassVar[type[Enum]] = svc.BookingErrorCode
+    code: BookingErrorCode  # type: ignore[valid-type]
+    message: str = strawberry.field(description="For developers; not for end users.")
+    field: str | None = strawberry.field(
+        default=None, description="The input field at fault (camelCase)."
+    )
+
+
+@strawberry.type(description="The viewer's bookings: upcoming first (soonest first), then past.")
+class BookingConnection(Connection[Booking]):
+    pass

@@ -1,0 +1,108 @@
+"""Per-request loaders for everything a conversation list or a message list reaches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from app.chat.service import unread_sql
+from models.chat import Conversation, Message
+from models.identity import User
+from schema.loader import Loader, index_by
+from schema.sql import fetch, param, placeholders
+
+
+class ConversationById(Loader[int, Conversation | None]):
+    async def load_batch(self, keys: list[int]) -> list[Conversation | None]:
+        return index_by(await Conversation.filter(id__in=keys), keys)
+
+
+class ConversationByClient(Loader[int, Conversation | None]):
+    async def load_batch(self, keys: list[int]) -> list[Conversation | None]:
+        return index_by(await Conversation.filter(client_id__in=keys), keys, key="client_id")
+
+
+class ChatUserById(Loader[int, User | None]):
+    """Authors, clients and assignees (only their public fields are ever shown)."""
+
+    async def load_batch(self, keys: list[int]) -> list[User | None]:
+        return index_by(await User.filter(id__in=keys), keys)
+
+
+class MessageById(Loader[int, Message | None]):
+    async def load_batch(self, keys: list[int]) -> list[Message | None]:
+        return index_by(await Message.filter(id__in=keys), keys)
+
+
+# A message with its author (None: the assistant), read in the same statement.
+Authored = tuple[Message, User | None]
+_WITH_AUTHOR = "u.role AS author_role, u.display_name AS author_name"
+
+
+def _authored(row: dict[str, Any]) -> Authored:
+    role, name = row.pop("author_role"), row.pop("author_name")
+    message = Message._init_from_db(**row)
+    author_id = row.get("author_id")
+    if author_id is None or role is None:
+        return message, None
+    return message, User(id=author_id, role=role, display_name=name or "")
+
+
+class LastMessageByConversation(Loader[int, Authored | None]):
+    async def load_batch(self, keys: list[int]) -> list[Authored | None]:
+        rows = await fetch(
+            f"SELECT m.*, {_WITH_AUTHOR} FROM care_messages m "  # noqa: S608
+            "LEFT JOIN users u ON u.id = m.author_id "
+            "WHERE m.id IN (SELECT MAX(id) FROM care_messages "
+            f"WHERE conversation_id IN ({placeholders(len(keys))}) GROUP BY conversation_id)",
+            keys,
+        )
+        found = {pair[0].conversation_id: pair for pair in map(_authored, rows)}  # type: ignore[attr-defined]
+        return [found.get(k) for k in keys]
+
+
+class UnreadCount(Loader[int, int]):
+    """Unread messages of each conversation for the request's viewer."""
+
+    async def load_batch(self, keys: list[int]) -> list[int]:
+        viewer = self.context.viewer
+        if viewer is None:
+            return [0 for _ in keys]
+        rows = await fetch(unread_sql(len(keys), param), [viewer.user_id, viewer.user_id, *keys])
+        counts = {row["cid"]: int(row["n"]) for row in rows}
+        return [counts.get(k, 0) for k in keys]
+
+
+MessagePageKey = tuple[int, int, int | None]  # conversation, size + 1, id before which to start
+
+
+class MessagePage(Loader[MessagePageKey, list[Authored]]):
+    """Newest-first message pages of many conversations in one statement per page shape."""
+
+    async def load_batch(self, keys: list[MessagePageKey]) -> list[list[Authored]]:
+        by_shape: dict[tuple[int, int | None], list[int]] = defaultdict(list)
+        for cid, limit, before in keys:
+            by_shape[(limit, before)].append(cid)
+        found: dict[MessagePageKey, list[Authored]] = {}
+        for (limit, before), cids in by_shape.items():
+            values: list[Any] = list(cids)
+            seek = ""
+            if before is not None:
+                values.append(before)
+                seek = f"AND id < {param(len(values))}"
+            values.append(limit)
+            rows = await fetch(
+                f"SELECT ranked.*, {_WITH_AUTHOR} FROM (SELECT m.*, ROW_NUMBER() OVER ("  # noqa: S608
+                "PARTITION BY conversation_id ORDER BY id DESC) AS rn "
+                f"FROM care_messages m WHERE conversation_id IN ({placeholders(len(cids))}) "
+                f"{seek}) ranked LEFT JOIN users u ON u.id = ranked.author_id "
+                f"WHERE rn <= {param(len(values))} ORDER BY ranked.conversation_id, rn",
+                values,
+            )
+            grouped: dict[int, list[Authored]] = defaultdict(list)
+            for row in rows:
+                row.pop("rn")
+                grouped[row["conversation_id"]].append(_authored(row))
+            for cid in cids:
+                found[(cid, limit, before)] = grouped.get(cid, [])
+        return [found[k] for k in keys]

@@ -1,0 +1,84 @@
+"""Care chat queries: the agents' queue and the admins' SLA statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from tortoise.expressions import Q
+
+from app.chat import service as svc
+from app.errors import BadInput
+from models.chat import Conversation
+from schema.chat.types import CareConversation, CareStats
+from schema.context import Info
+from schema.relay import PAGE_SIZE_DOC, Connection, PageArgs, build_connection, encode_cursor
+
+
+def _queue_cursor(row: Conversation) -> str:
+    assert row.waiting_since is not None
+    return encode_cursor(["Q", row.waiting_since.isoformat(), row.id])
+
+
+def _parse_queue_cursor(cursor: object) -> tuple[datetime, int] | None:
+    if cursor is None:
+        return None
+    if isinstance(cursor, list) and len(cursor) == 3 and cursor[0] == "Q":
+        _, since, pk = cursor
+        if isinstance(since, str) and isinstance(pk, int):
+            try:
+                return datetime.fromisoformat(since), pk
+            except ValueError:
+                pass
+    raise BadInput("Invalid cursor: use a cursor returned by careQueue.")
+
+
+@strawberry.type
+class ChatQuery:
+    @strawberry.field(
+        description="Conversations waiting for the care team, the longest wait first "
+        f"(care agents and admins only). {PAGE_SIZE_DOC}"
+    )
+    async def care_queue(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[CareConversation]:
+        viewer = info.context.require_viewer()
+        svc.require_staff(viewer)
+        page = PageArgs.parse(first, after)
+        seek = _parse_queue_cursor(page.cursor)
+        waiting = Conversation.filter(waiting_since__isnull=False)
+        query = waiting
+        if seek is not None:
+            since, pk = seek
+            query = query.filter(Q(waiting_since__gt=since) | Q(waiting_since=since, id__gt=pk))
+        rows = await query.order_by("waiting_since", "id").limit(page.size + 1)
+        return build_connection(
+            rows,
+            page,
+            cursor_of=_queue_cursor,
+            convert=CareConversation.from_model,
+            count=waiting.count,
+        )
+
+    @strawberry.field(
+        description="First-response statistics of the waits that began in [from, to) (admins only)."
+    )
+    async def care_stats(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> CareStats:
+        viewer = info.context.require_viewer()
+        if from_.tzinfo is None or to.tzinfo is None:
+            raise BadInput("`from` and `to` need a UTC offset.")
+        stats = await svc.care_stats(viewer, from_, to)
+        return CareStats(
+            waits=stats.waits,
+            answered=stats.answered,
+            answered_within_sla=stats.answered_within_sla,
+            breached=stats.breached,
+            within_sla_share=stats.within_sla_share,
+            median_first_response_seconds=stats.median_first_response_seconds,
+        )

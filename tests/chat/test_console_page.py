@@ -1,0 +1,96 @@
+"""The care console page as served: strict CSP, local assets only, contract operations.
+
+The page itself is exercised in Chromium by ``test_console_browser.py``; these
+checks are cheap and run everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from graphql import parse, print_ast
+
+from app.console import CONSOLE_DIR
+from tests.helpers import op
+
+CONSOLE_OPERATIONS = (
+    "StaffSignIn",
+    "RefreshSession",
+    "CareQueue",
+    "CareInbox",
+    "AssignConversation",
+    "ConversationHistory",
+    "AgentReply",
+    "MessageAdded",
+)
+
+
+def _console_js() -> str:
+    return (CONSOLE_DIR / "console.js").read_text(encoding="utf-8")
+
+
+async def test_console_page_is_served_with_a_strict_csp(client: httpx.AsyncClient) -> None:
+    response = await client.get("/console")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    csp = response.headers["content-security-policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    assert directives["default-src"] == ["'none'"]
+    assert directives["script-src"] == ["'self'"]
+    assert directives["style-src"] == ["'self'"]
+    assert directives["connect-src"] == ["'self'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_console_html_has_no_inline_code_and_nothing_from_outside(
+    client: httpx.AsyncClient,
+) -> None:
+    html = (await client.get("/console")).text
+
+    assert "<style" not in html
+    assert " style=" not in html
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+    for match in re.finditer(r"<script\b([^>]*)>(.*?)</script>", html, re.S):
+        assert "src=" in match.group(1), "inline script"
+        assert not match.group(2).strip(), "inline script"
+    assert not re.search(r"(src|href)=\"(https?:)?//", html), "asset from another origin"
+
+
+async def test_console_assets_come_from_the_service(client: httpx.AsyncClient) -> None:
+    for name, media_type in (
+        ("console.js", "text/javascript"),
+        ("console.css", "text/css"),
+        ("graphql-ws.min.js", "text/javascript"),
+    ):
+        response = await client.get(f"/console/{name}")
+        assert response.status_code == 200, name
+        assert response.headers["content-type"].startswith(media_type)
+        assert response.headers["x-content-type-options"] == "nosniff"
+    graphql_ws = (await client.get("/console/graphql-ws.min.js")).text
+    assert "graphqlWs" in graphql_ws  # the UMD global the page uses
+
+
+async def test_console_serves_only_its_own_files(client: httpx.AsyncClient) -> None:
+    for path in ("/console/index.html.bak", "/console/..%2Fconsole.py", "/console/.version"):
+        assert (await client.get(path)).status_code == 404, path
+
+
+def test_console_sends_the_contract_operations_verbatim() -> None:
+    source = _console_js()
+    block = source[source.index("const OPS = Object.freeze({") :]
+    block = block[: block.index("});")]
+    found = dict(re.findall(r"\n\s+(\w+): `(.*?)`", block, re.S))
+
+    assert sorted(found) == sorted(CONSOLE_OPERATIONS)
+    for name, document in found.items():
+        assert print_ast(parse(document)) == op(name), name
+
+
+def test_console_never_renders_data_as_html() -> None:
+    source = _console_js()
+
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in source, sink

@@ -1,0 +1,124 @@
+"""A partner token is single-use across server processes (PostgreSQL replay store)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.settings import ROOT, Settings
+from models.identity import User
+from tests.conftest import ON_POSTGRES, free_port
+from tests.factories import signed_in
+from tests.helpers import op
+from tests.identity.support import make_partner, new_phone
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not ON_POSTGRES, reason="needs TEST_DATABASE_URL (PostgreSQL)"),
+]
+
+
+async def _start(settings: Settings, port: int) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "PSYLINE_VAR_DIR": str(settings.var_dir),
+        "JWT_PRIVATE_KEY_FILE": str(Path(settings.var_dir) / "jwt_ed25519.pem"),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("REDIS_URL", None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        "serve",
+        "--port",
+        str(port),
+        cwd=str(ROOT),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=(Path(settings.var_dir) / f"identity-serve-{port}.log").open("wb"),
+    )
+
+
+@pytest.fixture(scope="module")
+async def two_servers(app: Any, settings: Settings) -> AsyncIterator[tuple[str, str]]:
+    await signed_in(settings)  # the dev signing key file exists before the servers start
+    ports = [free_port(), free_port()]
+    procs = [await _start(settings, port) for port in ports]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        async with httpx.AsyncClient() as http:
+            for url in urls:
+                for _ in range(300):
+                    try:
+                        if (await http.get(url + "/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+                else:
+                    raise RuntimeError(f"{url} did not start")
+        yield urls[0], urls[1]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            await asyncio.wait_for(proc.wait(), 15)
+
+
+async def _sign_in(http: httpx.AsyncClient, url: str, token: str) -> dict[str, Any]:
+    response = await http.post(
+        url + "/graphql", json={"query": op("SignIn"), "variables": {"token": token}}
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["data"]["signInWithPartner"]
+    return result
+
+
+async def test_replayed_jti_is_refused_by_the_other_process(
+    two_servers: tuple[str, str],
+) -> None:
+    a, b = two_servers
+    tp = await make_partner()
+    async with httpx.AsyncClient(timeout=30) as http:
+        # Sequential: used on A, replayed on B.
+        phone = new_phone()
+        token = tp.mint(phone)
+        first = await _sign_in(http, a, token)
+        second = await _sign_in(http, b, token)
+        assert first["errors"] == []
+        assert [e["code"] for e in second["errors"]] == ["TOKEN_REPLAYED"]
+
+        # Concurrent: the same token on both at once, ten times: exactly one wins each time.
+        for _ in range(10):
+            phone = new_phone()
+            token = tp.mint(phone)
+            results = await asyncio.gather(_sign_in(http, a, token), _sign_in(http, b, token))
+            codes = sorted(e["code"] for r in results for e in r["errors"])
+            assert codes == ["TOKEN_REPLAYED"], results
+            assert await User.filter(phone_e164=phone).count() == 1
+
+
+async def test_same_new_phone_on_both_processes_registers_one_person(
+    two_servers: tuple[str, str],
+) -> None:
+    a, b = two_servers
+    tp = await make_partner()
+    async with httpx.AsyncClient(timeout=30) as http:
+        for _ in range(5):
+            phone = new_phone()
+            results = await asyncio.gather(
+                _sign_in(http, a, tp.mint(phone)), _sign_in(http, b, tp.mint(phone))
+            )
+            assert all(r["errors"] == [] for r in results), results
+            assert results[0]["viewer"]["id"] == results[1]["viewer"]["id"]
+            assert sorted(r["viewer"]["isNewUser"] for r in results) == [False, True]

@@ -1,0 +1,124 @@
+"""Staff sign-in: argon2 hashes, one error for unknown email and wrong password, lockout."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from app.identity.staff import MAX_FAILURES, create_staff
+from models.enums import Role
+from models.identity import User
+from tests.helpers import gql, op
+
+PASSWORD = "correct horse battery"
+
+
+async def staff_sign_in(client: httpx.AsyncClient, email: str, password: str) -> dict[str, Any]:
+    data = await gql(client, op("StaffSignIn"), {"email": email, "password": password})
+    result: dict[str, Any] = data["signInStaff"]
+    return result
+
+
+@pytest.fixture
+async def agent(app: Any) -> User:
+    return await create_staff(f"agent-{uuid.uuid4().hex[:8]}@staff.test", Role.CARE_AGENT, PASSWORD)
+
+
+async def test_staff_sign_in_gives_a_session(client: httpx.AsyncClient, agent: User) -> None:
+    assert agent.password_hash
+    assert agent.password_hash.startswith("$argon2id$")
+    result = await staff_sign_in(client, agent.email.upper(), PASSWORD)  # type: ignore[union-attr]
+    assert result["errors"] == []
+    token = result["session"]["accessToken"]
+    viewer = (await gql(client, "{ viewer { role } }", token=token))["viewer"]
+    assert viewer == {"role": "CARE_AGENT"}
+
+
+async def test_wrong_password_and_unknown_email_look_the_same(
+    client: httpx.AsyncClient, agent: User
+) -> None:
+    started = time.perf_counter()
+    wrong = await staff_sign_in(client, agent.email, "wrong password!")  # type: ignore[arg-type]
+    t_wrong = time.perf_counter() - started
+    started = time.perf_counter()
+    unknown = await staff_sign_in(client, "nobody@staff.test", "wrong password!")
+    t_unknown = time.perf_counter() - started
+
+    assert wrong["errors"] == unknown["errors"]
+    assert [e["code"] for e in wrong["errors"]] == ["INVALID_CREDENTIALS"]
+    assert wrong["session"] is None
+    assert unknown["session"] is None
+    # Both ran an argon2 verification (tens of ms); an unknown email is not instant.
+    assert t_unknown > 0.25 * t_wrong
+
+
+async def test_clients_cannot_sign_in_as_staff(client: httpx.AsyncClient) -> None:
+    email = f"client-{uuid.uuid4().hex[:8]}@x.test"
+    await User.create(role=Role.CLIENT, email=email, phone_e164=None)
+    result = await staff_sign_in(client, email, PASSWORD)
+    assert [e["code"] for e in result["errors"]] == ["INVALID_CREDENTIALS"]
+
+
+async def test_lockout_after_repeated_failures_then_back_off(
+    client: httpx.AsyncClient, agent: User
+) -> None:
+    email = agent.email
+    assert email
+    for _ in range(MAX_FAILURES):
+        result = await staff_sign_in(client, email, "bad password 123")
+        assert [e["code"] for e in result["errors"]] == ["INVALID_CREDENTIALS"]
+
+    locked = await staff_sign_in(client, email, PASSWORD)  # even the right password
+    assert [e["code"] for e in locked["errors"]] == ["ACCOUNT_LOCKED"]
+    user = await User.get(id=agent.id)
+    assert user.locked_until is not None
+    first_lock = user.locked_until - datetime.now(UTC)
+    assert timedelta(seconds=30) < first_lock <= timedelta(seconds=61)
+
+    # The lock expires; one more failure locks for twice as long.
+    await User.filter(id=agent.id).update(locked_until=datetime.now(UTC) - timedelta(seconds=1))
+    await staff_sign_in(client, email, "bad password 123")
+    user = await User.get(id=agent.id)
+    assert user.locked_until is not None
+    assert user.locked_until - datetime.now(UTC) > timedelta(seconds=90)
+
+    # After it expires, the right password works and resets the counter.
+    await User.filter(id=agent.id).update(locked_until=datetime.now(UTC) - timedelta(seconds=1))
+    ok = await staff_sign_in(client, email, PASSWORD)
+    assert ok["errors"] == []
+    user = await User.get(id=agent.id)
+    assert (user.failed_logins, user.locked_until) == (0, None)
+
+
+async def test_short_passwords_are_refused_by_create_staff(app: Any) -> None:
+    with pytest.raises(ValueError, match="at least"):
+        await create_staff(f"{uuid.uuid4().hex[:8]}@staff.test", Role.ADMIN, "short")
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("nul\x00@staff.test", "whatever-password"),
+        ("a@b.c", "\ud800\x00"),
+        ("", ""),
+        ("x" * 5000, "y"),
+    ],
+)
+async def test_hostile_staff_credentials_are_just_invalid(
+    client: httpx.AsyncClient, email: str, password: str
+) -> None:
+    # ensure_ascii: a lone surrogate travels as the JSON escape "\\ud800", as an attacker sends it.
+    body = json.dumps(
+        {"query": op("StaffSignIn"), "variables": {"email": email, "password": password}}
+    )
+    response = await client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    result = response.json()["data"]["signInStaff"]
+    assert [e["code"] for e in result["errors"]] == ["INVALID_CREDENTIALS"]
