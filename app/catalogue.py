@@ -139,8 +139,9 @@ async def page_psychologists(
 ) -> list[Psychologist]:
     """One SQL statement: ``size + 1`` rows after the cursor (the extra one tells hasNextPage).
 
-    ``SOONEST_AVAILABLE`` instead computes the next free slot of every candidate in one
-    batched availability search and pages in memory by ``(slot start, id)``.
+    ``SOONEST_AVAILABLE`` instead ranks the candidates by their next free slot (a best-first
+    availability search, ``app.booking.availability.rank_by_first_slot``) and pages by
+    the keyset ``(slot start, id)``.
     """
     if order is PsychologistOrder.SOONEST_AVAILABLE:
         from app.booking.availability import page_by_soonest

@@ -48,8 +48,9 @@ class Subscription:
             self._overflowed = True
 
     def close(self) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(None)
+        if self._queue.full():
+            self._drain()  # the end matters more than what a slow reader missed
+        self._queue.put_nowait(None)
 
     async def get(self) -> dict[str, Any] | None:
         """The next event; ``RESYNC`` after lost events; None once the broker closed."""

@@ -1,13 +1,15 @@
 """Headless Chromium for browser tests (Debian ``chromium`` driven by Playwright).
 
-Use it in a test module with::
+``tests/conftest.py`` re-exports the ``browser`` fixture for every test; a browser
+test module only needs::
 
-    from tests.browser import browser, offline_page  # noqa: F401 (pytest fixture)
+    from tests.browser import offline_page
 
     pytestmark = pytest.mark.browser
 
 The ``browser`` fixture is session-scoped and skips (with the reason) when
-``/usr/bin/chromium`` is absent; CI installs it. Playwright's own browser
+``/usr/bin/chromium`` is absent, or fails when ``PSYLINE_REQUIRE_BROWSER`` is set
+(``.ci/run`` sets it and installs chromium). Playwright's own browser
 downloads are never used (no ``playwright install``): we launch the system binary.
 
 ``offline_page(browser)`` opens a fresh context and page whose every request to a
@@ -48,7 +50,10 @@ def chromium_available() -> bool:
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Any]:
     if not chromium_available():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (CI does)")
+        reason = f"{CHROMIUM} is missing: install Debian's chromium (CI does)"
+        if os.environ.get("PSYLINE_REQUIRE_BROWSER"):
+            pytest.fail(reason + "; PSYLINE_REQUIRE_BROWSER is set, so browser tests must run")
+        pytest.skip(reason)
     try:
         from playwright.async_api import async_playwright
     except ImportError:  # pragma: no cover - the dev extra installs it

@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from app.db import migrate
 from app.main import create_app
 from app.settings import Settings
+from tests.browser import browser  # noqa: F401 - session fixture (headless Chromium)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal, overload
 from zoneinfo import ZoneInfoNotFoundError
 
 from tortoise import connections
@@ -122,18 +122,37 @@ def _epoch(column: str) -> RawSQL:
     return RawSQL(f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)")
 
 
-async def load_services(ids: IdSource, kind: ServiceKind | None) -> dict[int, list[ServiceLite]]:
+@overload
+async def load_services(
+    ids: IdSource, kind: ServiceKind | None
+) -> dict[int, list[ServiceLite]]: ...
+
+
+@overload
+async def load_services(
+    ids: IdSource, kind: ServiceKind | None, *, with_zones: Literal[True]
+) -> tuple[dict[int, list[ServiceLite]], list[Candidate]]: ...
+
+
+async def load_services(
+    ids: IdSource, kind: ServiceKind | None, *, with_zones: bool = False
+) -> Any:
+    """Active services by psychologist, cheapest first (and their zones if asked)."""
     qs = Service.filter(psychologist_id__in=ids, is_active=True)
     if kind is not None:
         qs = qs.filter(kind=kind)
     out: dict[int, list[ServiceLite]] = defaultdict(list)
-    for pid, sid, duration, price in await _rows(
-        qs.values_list("psychologist_id", "id", "duration_minutes", "price")
-    ):
-        out[pid].append(ServiceLite(sid, duration, Decimal(str(price))))
+    zones: dict[int, str] = {}
+    fields = ["psychologist_id", "id", "duration_minutes", "price"]
+    if with_zones:
+        fields.append("psychologist__timezone")
+    for row in await _rows(qs.values_list(*fields)):
+        out[row[0]].append(ServiceLite(row[1], row[2], Decimal(str(row[3]))))
+        if with_zones:
+            zones[row[0]] = row[4]
     for services in out.values():
         services.sort(key=lambda s: (s.price, s.id))
-    return out
+    return (out, list(zones.items())) if with_zones else out
 
 
 @dataclass
@@ -416,6 +435,7 @@ async def rank_by_first_slot(
     limit: int | None,
     after: RankKey | None = None,
     until: datetime | None = None,
+    everyone: bool = False,
 ) -> list[tuple[RankKey, SlotInfo | None]]:
     """The filtered psychologists ordered by their first free slot, keys after ``after``.
 
@@ -426,14 +446,19 @@ async def rank_by_first_slot(
     for real (with their bookings) in lower-bound order, in doubling batches, until
     the next lower bound is later than the ``limit``-th best slot found: nobody left
     can come before it. Extra-hours overrides can open earlier time, so their owners
-    are evaluated first. ``until``: only slots starting before it count.
+    are evaluated first. ``until``: only slots starting before it count. ``everyone``:
+    also rank psychologists without the service (a catalogue ordering lists everybody).
     """
     kind = flt.service_kind or ServiceKind.SESSION
-    candidates, ids = await _catalogue(flt)
+    ids = Subquery(filtered(flt).values("id"))
+    if everyone:  # a full ordering lists psychologists without the service too (last)
+        candidates, _ = await _catalogue(flt)
+        services = await load_services(ids, kind)
+    else:  # only who offers the service can have a slot: one statement gives both
+        services, candidates = await load_services(ids, kind, with_zones=True)
     if not candidates:
         return []
     zones = dict(candidates)
-    services = await load_services(ids, kind)
     static = await _cached_static(list(zones))
     horizon = max(
         (static.policy.get(pid, DEFAULT_POLICY).horizon_days for pid in services), default=0
@@ -526,7 +551,7 @@ async def page_by_soonest(
     flt: CatalogueFilter, size: int, after: RankKey | None, now: datetime
 ) -> list[tuple[RankKey, int]]:
     """``size + 1`` (key, psychologist id) after the cursor, ordered by the next free slot."""
-    ranked = await rank_by_first_slot(flt, now, limit=size + 1, after=after)
+    ranked = await rank_by_first_slot(flt, now, limit=size + 1, after=after, everyone=True)
     return [(key, key[1]) for key, _ in ranked]
 
 

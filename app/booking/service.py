@@ -8,6 +8,12 @@ matter are held by the database as well:
 - one booking per ``(client, idempotency_key)``: a unique key. A request that
   loses either race re-reads the key: a retry gets the original booking.
 
+The per-client rules (at most ``max_active_bookings`` upcoming bookings, none overlapping
+another of the same client) are checked twice: early, for a cheap error, and again inside
+the writing transaction after ``_lock_client`` has serialized that client's booking
+writes (``SELECT ... FOR NO KEY UPDATE`` on the ``users`` row on PostgreSQL; on SQLite the
+transaction holds the single connection's lock, so nothing else runs in between).
+
 Errors are ``UserError`` with the ``BookingErrorCode`` names.
 """
 
@@ -33,6 +39,7 @@ from app.settings import Settings
 from models.booking import BookedCell, Booking, BookingStatus
 from models.catalogue import Psychologist, Service
 from models.enums import Role, VettingStatus
+from models.identity import User
 
 
 class BookingErrorCode(StrEnum):
@@ -83,6 +90,19 @@ async def _occupy(booking: Booking) -> None:
             for c in cells(booking.starts_at, booking.blocked_until)
         ]
     )
+
+
+async def _lock_client(client_id: int) -> None:
+    """Serialize one client's booking writes until the end of the current transaction.
+
+    PostgreSQL: a row lock on the client's ``users`` row (``FOR NO KEY UPDATE`` still
+    lets other tables insert rows referencing the user). SQLite: nothing to do, the
+    transaction already holds the one connection's lock (Tortoise's ``select_for_update``
+    would be a no-op there anyway).
+    """
+    if _uses_cells():
+        return
+    await User.filter(id=client_id).select_for_update(no_key=True).values_list("id", flat=True)
 
 
 async def _release(booking_id: int) -> None:
@@ -205,6 +225,9 @@ async def book_slot(
         assert slot is not None
         try:
             async with in_transaction():
+                # Re-check the client's rules where no other booking of theirs can sneak in.
+                await _lock_client(client_id)
+                await _check_client(settings, client_id, slot.starts_at, end, now)
                 booking = await Booking.create(
                     client_id=client_id,
                     psychologist_id=p.id,
@@ -316,6 +339,8 @@ async def reschedule_booking(
     assert slot is not None
     try:
         async with in_transaction():
+            await _lock_client(client_id)
+            await _check_client(settings, client_id, slot.starts_at, end, now, replacing=old.id)
             changed = await Booking.filter(id=old.id, status=BookingStatus.CONFIRMED).update(
                 status=BookingStatus.RESCHEDULED, updated_at=now
             )

@@ -147,7 +147,7 @@ async def verify_partner_token(
 async def _verify(settings: Settings, token: str, now: datetime) -> VerifiedPartnerToken:
     if not isinstance(token, str) or len(token) > MAX_PARTNER_TOKEN_BYTES:
         raise _fail(IdentityCode.TOKEN_TOO_LARGE, "The token is larger than 8 KB.")
-    if len(token.encode()) > MAX_PARTNER_TOKEN_BYTES:
+    if len(token.encode("utf-8", "surrogatepass")) > MAX_PARTNER_TOKEN_BYTES:
         raise _fail(IdentityCode.TOKEN_TOO_LARGE, "The token is larger than 8 KB.")
     try:
         header, unverified = _peek(token)

@@ -42,7 +42,7 @@ class IssuedSession:
 
 
 def hash_refresh_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def _new_refresh_token(settings: Settings, session_id: str, now: datetime) -> str:

@@ -100,7 +100,7 @@ class CatalogueQuery:
     async def psychologists(
         self,
         info: Info,
-        filter: PsychologistFilter | None = None,  # noqa: A002 - GraphQL argument name
+        filter: PsychologistFilter | None = None,  # the GraphQL argument name
         order_by: PsychologistOrder = svc.PsychologistOrder.RATING_DESC,
         first: int | None = 20,
         after: str | None = None,

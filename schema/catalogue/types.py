@@ -119,7 +119,7 @@ class Review(Node):
 @strawberry.type(description="A vetted psychologist as clients see them.")
 class Psychologist(Node):
     full_name: str
-    photo_url: str
+    stored_photo_url: strawberry.Private[str]
     bio: str
     experience_years: int = strawberry.field(description=CURRENT_YEAR_FIELD)
     rating: float | None = strawberry.field(description="Average review rating, 1-5; null if none.")
@@ -137,7 +137,7 @@ class Psychologist(Node):
         return cls(
             id=to_global_id("Psychologist", row.id),
             full_name=row.full_name,
-            photo_url=row.photo_url,
+            stored_photo_url=row.photo_url,
             bio=row.bio,
             experience_years=max(0, datetime.now().year - row.practice_since),  # noqa: DTZ005
             rating=float(row.rating_avg) if row.rating_avg is not None else None,
@@ -148,6 +148,19 @@ class Psychologist(Node):
             price_from=Money.of(row.price_from, row.price_currency),
             _row=row,
         )
+
+    @strawberry.field(
+        description="Absolute URL of the photo (our own placeholder avatars are served "
+        "by this service under /avatars/)."
+    )
+    def photo_url(self, info: Info) -> str:
+        url = self.stored_photo_url
+        request = info.context.request
+        if url.startswith("/") and request is not None:
+            base = request.base_url  # ws(s):// on a WebSocket: images load over http(s)
+            scheme = {"ws": "http", "wss": "https"}.get(base.scheme, base.scheme)
+            return str(base.replace(scheme=scheme)).rstrip("/") + url
+        return url
 
     @strawberry.field(description="Therapy schools the psychologist practises.")
     async def methods(self, info: Info) -> list[Method]:
@@ -218,7 +231,11 @@ def _review_cursor(cursor: object) -> int | None:
 
     if cursor is None:
         return None
-    if isinstance(cursor, list) and len(cursor) == 2 and cursor[0] == "R":
-        if isinstance(cursor[1], int):
-            return cursor[1]
+    if (
+        isinstance(cursor, list)
+        and len(cursor) == 2
+        and cursor[0] == "R"
+        and isinstance(cursor[1], int)
+    ):
+        return cursor[1]
     raise BadInput("Invalid cursor: use a cursor returned by this connection.")

@@ -92,18 +92,21 @@ class SignInWithPartnerInput:
     partner_token: str = strawberry.field(description="A JWT of at most 8 KB.")
 
 
-@strawberry.input
+@strawberry.input(description="The refresh token of the last SessionTokens received.")
 class RefreshSessionInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(description="Valid once; the answer carries the next.")
 
 
-@strawberry.input
+@strawberry.input(description="A staff member's credentials.")
 class SignInStaffInput:
-    email: str
-    password: str
+    email: str = strawberry.field(description="Case-insensitive.")
+    password: str = strawberry.field(
+        description="After 5 failures in a row the account is locked for 1 minute, doubling "
+        "with each further failure (up to 1 hour)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which session to end.")
 class SignOutInput:
     refresh_token: str | None = strawberry.field(
         default=None,

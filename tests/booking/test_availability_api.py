@@ -6,8 +6,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
+from app.booking import availability
+from app.catalogue import CatalogueFilter, filtered
 from app.settings import Settings
+from models.booking import Booking, OverrideKind, ScheduleOverride
+from models.catalogue import Service
+from models.enums import ServiceKind
 from schema.relay import decode_cursor
 from tests.booking.conftest import MakePsychologist
 from tests.factories import signed_in
@@ -30,7 +36,11 @@ async def _catalogue(
 ) -> tuple[int, list[dict]]:
     with count_sql() as sql:
         data = await gql(client, op("Catalogue"), {"first": first, "filter": flt})
+    _last_statements[:] = sql.statements
     return sql.count, [e["node"] for e in data["psychologists"]["edges"]]
+
+
+_last_statements: list[str] = []  # shown when a count assertion fails
 
 
 async def test_catalogue_next_slots_runs_a_constant_number_of_statements(
@@ -42,11 +52,13 @@ async def test_catalogue_next_slots_runs_a_constant_number_of_statements(
     flt = {"search": token}
     await _catalogue(client, 1, flt)  # warm-up (lazy imports, caches)
     five, cards5 = await _catalogue(client, 5, flt)
+    statements5 = list(_last_statements)
     fifty, cards50 = await _catalogue(client, 50, flt)
     print(f"Catalogue with nextSlots(first: 3): {five} statements for 5 cards, {fifty} for 50")
     assert len(cards5) == 5
     assert len(cards50) == 50
-    assert five == fifty == 12  # 6 catalogue + 6 availability (see app/booking/availability.py)
+    # 6 catalogue + 6 availability (see app/booking/availability.py)
+    assert five == fifty == 12, (statements5, _last_statements)
     assert all(len(c["nextSlots"]) == 3 for c in cards50)
 
 
@@ -130,3 +142,65 @@ async def test_available_before_filter(client: httpx.AsyncClient) -> None:
     for card in everyone:
         if card["nextSlots"] and datetime.fromisoformat(card["nextSlots"][0]["startsAt"]) < before:
             assert card["id"] in ids
+
+
+async def test_best_first_ranking_matches_brute_force(
+    settings: Settings, make_psychologist: MakePsychologist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pruned search ranks exactly like evaluating everyone (small batches force pruning)."""
+    monkeypatch.setattr(availability, "FIRST_BATCH", 4)
+    now = datetime.now(UTC)
+    # A psychologist whose earliest working time is booked, one with extra hours at night,
+    # one fully on time off: the lower bounds must not mislead the ranking.
+    busy = await make_psychologist(hours=((0, 1440),), notice=0)
+    service = await Service.get(psychologist_id=busy.id)
+    me = await signed_in(settings)
+    found = await availability.search(
+        [(busy.id, "UTC")], ServiceKind.SESSION, now, per_psychologist=1
+    )
+    first_start = found[busy.id][0].starts_at
+    await Booking.create(
+        client_id=me.user.id,
+        psychologist_id=busy.id,
+        service_id=service.id,
+        starts_at=first_start,
+        ends_at=first_start + timedelta(minutes=50),
+        blocked_until=first_start + timedelta(hours=3),
+        price=service.price,
+        video_room=uuid.uuid4().hex,
+    )
+    night = await make_psychologist(hours=((600, 660),), notice=0)
+    await ScheduleOverride.create(
+        psychologist=night,
+        kind=OverrideKind.EXTRA_HOURS,
+        starts_at=now + timedelta(minutes=30),
+        ends_at=now + timedelta(hours=3),
+    )
+    away = await make_psychologist(notice=0)
+    await ScheduleOverride.create(
+        psychologist=away,
+        kind=OverrideKind.TIME_OFF,
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=3),
+    )
+    flt = CatalogueFilter()
+    rows = await filtered(flt).values_list("id", "timezone")
+    brute = await availability.search(
+        rows,
+        ServiceKind.SESSION,
+        now,
+        per_psychologist=1,
+        windows=availability.CATALOGUE_WINDOWS,
+    )
+    expected = sorted(availability.soonest_key(v[0], pid) for pid, v in brute.items())
+    ranked = await availability.rank_by_first_slot(flt, now, limit=None)
+    assert [k for k, slot in ranked if slot is not None] == expected
+    for limit in (1, 7, 25):
+        top = await availability.rank_by_first_slot(flt, now, limit=limit)
+        assert [k for k, _ in top] == expected[:limit]
+    middle = expected[10]
+    page = await availability.rank_by_first_slot(flt, now, limit=5, after=middle)
+    assert [k for k, _ in page] == expected[11:16]
+    before = now + timedelta(hours=5)
+    ids = await availability.available_before_ids(flt, before, now)
+    assert ids == sorted(pid for (start, pid) in expected if start < before.timestamp())

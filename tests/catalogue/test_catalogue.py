@@ -53,6 +53,7 @@ async def test_catalogue_contract_query_returns_a_full_home_screen(
         node = edge["node"]
         assert edge["cursor"]
         assert node["fullName"]
+        assert node["photoUrl"].startswith("http://testserver/avatars/")
         assert node["photoUrl"].endswith(".svg")
         assert node["methods"]
         assert node["topics"]

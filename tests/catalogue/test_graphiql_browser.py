@@ -2,8 +2,10 @@
 
 Given the service on a real uvicorn and a browser whose every request to a host
 other than 127.0.0.1 is aborted, when a developer opens /graphql and presses the
-run button on the preloaded Catalogue query, then the result shows in the response
-pane, and no script error, CSP violation or off-host request happened.
+run button on the preloaded Catalogue query (or a typed one), then the result shows
+in the response pane, and no script error, CSP violation or off-host request
+happened. A subscription run from GraphiQL with the Authorization header receives
+a message sent through the API (graphql-transport-ws, GraphiQL's bundled client).
 """
 
 from __future__ import annotations

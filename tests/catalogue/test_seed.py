@@ -167,3 +167,16 @@ def test_cli_seed_grows_from_a_small_catalogue_and_reruns_cleanly(tmp_path: Path
     assert "(0 new)" in out
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == reviews
+
+
+async def test_search_name_follows_full_name_on_save(app: object) -> None:
+    p = await Psychologist.create(
+        slug=f"t-search-{time.time_ns()}",
+        full_name="Тест Ёлкина",
+        practice_since=2015,
+        vetting_status=VettingStatus.PENDING,  # never visible: counts stay intact
+    )
+    assert (await Psychologist.get(id=p.id)).search_name == "тест елкина"
+    p.full_name = "Тест СЕМЁНОВА"
+    await p.save(update_fields=["full_name"])
+    assert (await Psychologist.get(id=p.id)).search_name == "тест семенова"

@@ -175,7 +175,7 @@ async def test_care_inbox_events_and_one_sla_breach(
         event = await next_event_for_us()
         assert event["kind"] == "SLA_BREACHED"
         assert event["message"] is None
-        assert await sla.claim_breaches() == [] or pk not in await sla.claim_breaches()
+        assert pk not in await sla.claim_breaches()  # claimed already: never twice
 
         await gql(client, op("AssignConversation"), {"conversationId": cid}, staff.token)
         event = await next_event_for_us()

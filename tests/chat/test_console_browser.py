@@ -4,8 +4,13 @@
 Given a care agent and a client with a conversation, when the agent signs in on
 the page and the client writes through the API, then the message shows on the
 page within a second, the agent's reply typed on the page reaches the client's
-``messageAdded`` subscription, and after a dropped WebSocket the page resumes
-with ``after`` and shows every message exactly once.
+``messageAdded`` subscription. Also: after a dropped WebSocket the page resumes
+with ``after`` and shows every message exactly once; a breached SLA shows red;
+the access token is refreshed before it expires, and when the server ends the
+subscriptions on expiry the page refreshes and resumes.
+
+Every page is offline (``tests.browser.offline_page``): a request past 127.0.0.1,
+a script error or a console error (CSP violations land there) fails the test.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from websockets.asyncio.client import connect
 
 from app.identity.staff import create_staff
 from app.settings import Settings
+from models.chat import Conversation
 from models.enums import Role
-from tests.browser import browser, offline_page  # noqa: F401 (pytest fixture)
+from schema.relay import decode_id
+from tests.browser import offline_page
 from tests.factories import SignedIn, signed_in
 from tests.helpers import gql, op
 
@@ -37,7 +44,7 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-async def page(browser: Any) -> AsyncIterator[Any]:  # noqa: F811 (the fixture)
+async def page(browser: Any) -> AsyncIterator[Any]:
     """A fresh page that cannot reach past 127.0.0.1 and records what went wrong."""
     async with offline_page(browser, viewport={"width": 1280, "height": 800}, locale="ru-RU") as (
         page,
@@ -107,7 +114,7 @@ async def _sign_in_on_page(page: Any, live_server: str, email: str) -> None:
     await page.fill("#password", PASSWORD)
     await page.click("#login-submit")
     await expect(page.locator("#conn")).to_have_attribute("data-state", "online", timeout=10_000)
-    await expect(page.locator("#queue-count")).not_to_have_text("", timeout=5_000)
+    await expect(page.locator("#queue")).to_have_attribute("data-loaded", "true", timeout=5_000)
     # The ack is in; give the server a moment to register the inbox subscription.
     await asyncio.sleep(0.3)
 
@@ -249,16 +256,27 @@ async def test_console_resumes_after_a_network_drop_without_gaps_or_duplicates(
 SESSION_JS = "() => JSON.parse(sessionStorage.getItem('psyline.console.session'))"
 
 
-async def test_console_refreshes_the_session_before_the_access_token_expires(
+async def test_console_shows_breached_sla_and_refreshes_the_session_before_expiry(
     settings: Settings, live_server: str, page: Any
 ) -> None:
-    """Near expiry the page calls RefreshSession, reconnects with the new token, works on."""
+    """A breached SLA shows red; near expiry the page calls RefreshSession, reconnects
+    with the new token and works on."""
     from playwright.async_api import expect
 
     email = await _agent("Вера Утренняя")
     async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
         person, conversation_id = await client_with_conversation(http, settings, name="Лев")
+        # Lev has waited 6.5 minutes already: his SLA badge is red.
+        await send_ok(http, person.token, conversation_id, "Жду ответа")
+        await Conversation.filter(id=decode_id(conversation_id, "CareConversation")).update(
+            sla_due_at=datetime.now(UTC) - timedelta(seconds=90), sla_breach_notified=True
+        )
         await _sign_in_on_page(page, live_server, email)
+        item = page.locator(f'[data-testid="queue-item"][data-id="{conversation_id}"]')
+        sla = item.locator(".sla")
+        await expect(sla).to_have_attribute("data-sla", "breached")
+        await expect(sla).to_have_text(re.compile(r"^просрочено 0[12]:\d\d$"))
+        assert await sla.evaluate("n => getComputedStyle(n).backgroundColor") == "rgb(197, 48, 48)"
         old = await page.evaluate(SESSION_JS)
 
         # The stored access token now "expires" in 40 s: after a reload the page
@@ -288,7 +306,6 @@ async def test_console_refreshes_the_session_before_the_access_token_expires(
         # The new connection carries the inbox: a client's message still shows at once.
         text = f"После обновления токена {uuid.uuid4().hex[:6]}"
         await send_ok(http, person.token, conversation_id, text)
-        item = page.locator(f'[data-testid="queue-item"][data-id="{conversation_id}"]')
         await expect(item).to_contain_text(text, timeout=1_000)
         await answer(http, settings, conversation_id)
     assert_page_clean(page)

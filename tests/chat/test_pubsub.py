@@ -39,6 +39,15 @@ async def test_closing_the_broker_ends_subscriptions() -> None:
         assert [event async for event in sub] == []
 
 
+async def test_closing_ends_even_a_subscription_with_a_full_queue() -> None:
+    broker = PubSub()
+    async with broker.subscribe("a") as sub:
+        for i in range(QUEUE_SIZE):
+            await broker.publish("a", {"message_id": i})
+        await broker.close()
+        assert await asyncio.wait_for(sub.get(), 1) in (None, RESYNC)
+
+
 @pytest.mark.redis
 @pytest.mark.skipif(not TEST_REDIS_URL, reason="needs TEST_REDIS_URL")
 async def test_redis_broker_reconnects_and_asks_subscribers_to_resync() -> None:

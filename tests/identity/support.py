@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.identity.keys import pem_of
 from models.identity import Partner, PartnerKey, User
-from tests.helpers import gql, op
+from tests.helpers import op
 
 AUDIENCE = "psyline"  # Settings.partner_token_audience default
 _phones = itertools.count(random.randrange(1_000_000, 8_000_000))
@@ -129,8 +129,14 @@ def ec_key() -> ec.EllipticCurvePrivateKey:
 
 
 async def sign_in(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    data = await gql(client, op("SignIn"), {"token": token})
-    result: dict[str, Any] = data["signInWithPartner"]
+    # ensure_ascii: hostile strings (lone surrogates) travel as JSON escapes.
+    body = json.dumps({"query": op("SignIn"), "variables": {"token": token}})
+    response = await client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    payload = response.json()
+    assert not payload.get("errors"), payload.get("errors")
+    result: dict[str, Any] = payload["data"]["signInWithPartner"]
     return result
 
 

@@ -145,6 +145,14 @@ async def garbage(tp: FakePartner, phone: str) -> str:
     return "not.a.jwt"
 
 
+async def lone_surrogate_token(tp: FakePartner, phone: str) -> str:
+    return "\ud800" * 3000  # 3000 chars, 9000 bytes if it could be encoded
+
+
+async def lone_surrogate_small(tp: FakePartner, phone: str) -> str:
+    return "eyJ\ud800.x.y"
+
+
 async def alg_not_in_partner_allow_list(tp: FakePartner, phone: str) -> str:
     # PS256 is asymmetric and fits the RSA key, but the partner only allows RS256/ES256.
     return tp.mint(phone, alg="PS256")
@@ -212,6 +220,8 @@ HOSTILE: list[tuple[Case, str]] = [
     (one_megabyte, "TOKEN_TOO_LARGE"),
     (just_over_8kb, "TOKEN_TOO_LARGE"),
     (garbage, "INVALID_TOKEN"),
+    (lone_surrogate_token, "TOKEN_TOO_LARGE"),
+    (lone_surrogate_small, "INVALID_TOKEN"),
     (alg_not_in_partner_allow_list, "INVALID_TOKEN"),
     (alg_key_family_mismatch, "INVALID_TOKEN"),
     (disabled_partner, "PARTNER_DISABLED"),
@@ -399,3 +409,53 @@ async def test_used_jtis_are_purged_after_they_expire(partner: FakePartner) -> N
     )
     assert not await UsedJti.exists(id=stale.id)
     assert await UsedJti.exists(partner_id=partner.partner.id, jti=fresh_jti)
+
+
+async def test_rejections_after_the_header_parses_do_the_same_database_work(
+    client: httpx.AsyncClient, partner: FakePartner
+) -> None:
+    """Same work whatever fails: one partner query, one key query, a signature check."""
+    from tests.helpers import count_sql
+
+    counts = {}
+    for case in (wrong_iss, disabled_partner, unknown_kid, wrong_key, alg_none, expired):
+        token = await case(partner, new_phone())
+        with count_sql() as sql:
+            await sign_in(client, token)
+        counts[case.__name__] = sql.count
+    assert set(counts.values()) == {2}, counts
+
+
+async def test_unknown_partner_or_key_still_costs_a_signature_check(
+    client: httpx.AsyncClient, partner: FakePartner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.identity import partner_tokens
+
+    used: list[str] = []
+    real = partner_tokens.dummy_key
+
+    def counting(alg: str) -> Any:
+        used.append(alg)
+        return real(alg)
+
+    monkeypatch.setattr(partner_tokens, "dummy_key", counting)
+    for case in (wrong_iss, disabled_partner, unknown_kid, alg_key_family_mismatch):
+        await sign_in(client, await case(partner, new_phone()))
+    assert used == ["RS256", "RS256", "RS256", "ES256"]
+    await sign_in(client, partner.mint())  # a known key: no dummy
+    assert len(used) == 4
+
+
+async def test_a_failing_registration_listener_does_not_fail_the_sign_in(
+    client: httpx.AsyncClient, partner: FakePartner
+) -> None:
+    async def broken(**payload: Any) -> None:
+        raise RuntimeError("listener bug")
+
+    events.on("user_registered")(broken)
+    try:
+        result = await sign_in(client, partner.mint())
+    finally:
+        events._handlers["user_registered"].remove(broken)
+    assert result["errors"] == []
+    assert result["viewer"]["isNewUser"] is True

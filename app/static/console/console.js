@@ -187,6 +187,7 @@
   const HISTORY_PAGE = 30;
   const REFRESH_LEAD_MS = 60 * 1000; // refresh the access token this long before it expires
   const PONG_TIMEOUT_MS = 5000;
+  const QUEUE_RESYNC_MS = 60 * 1000;
 
   // ---------------------------------------------------------------- helpers
 
@@ -285,6 +286,7 @@
     open: null, // the open conversation (see openConversation)
     refreshTimer: null,
     tickTimer: null,
+    queueTimer: null,
     pongTimer: null,
     socket: null, // the current WebSocket (for the pong watchdog)
     socketToken: null, // the access token the current connection was opened with
@@ -609,6 +611,7 @@
       state.queueTotal = conn.totalCount;
       state.queueEnd = conn.pageInfo.endCursor;
       state.queueHasNext = conn.pageInfo.hasNextPage;
+      $("queue").dataset.loaded = "true";
       renderQueue();
       if (state.queueDirty) scheduleQueueReload();
     } catch (err) {
@@ -947,6 +950,10 @@
     scheduleRefresh();
     clearInterval(state.tickTimer);
     state.tickTimer = setInterval(tick, 1000);
+    // Pub/sub is at-most-once: an inbox event lost on the server side (a Redis
+    // reconnect) would leave the queue stale, so re-read it now and then as well.
+    clearInterval(state.queueTimer);
+    state.queueTimer = setInterval(() => loadQueue(), QUEUE_RESYNC_MS);
   }
 
   function signOut(message) {
@@ -959,6 +966,7 @@
     }
     clearTimeout(state.refreshTimer);
     clearInterval(state.tickTimer);
+    clearInterval(state.queueTimer);
     clearTimeout(state.pongTimer);
     if (state.inbox) state.inbox.stop();
     state.inbox = null;

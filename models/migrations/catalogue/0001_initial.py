@@ -41,6 +41,7 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('slug', fields.CharField(unique=True, max_length=80)),
                 ('full_name', fields.CharField(max_length=160)),
+                ('search_name', fields.CharField(default='', max_length=160)),
                 ('photo_url', fields.CharField(default='', max_length=500)),
                 ('bio', fields.TextField(default='', unique=False)),
                 ('practice_since', fields.SmallIntField(description='Year of the first documented practice')),

@@ -1,0 +1,230 @@
+"""Object-level authorization across domains: every contract operation that takes an ID,
+tried as someone else. Someone else's object behaves as not found (or forbidden), and
+nothing changes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from models.booking import Booking
+from models.catalogue import Psychologist, Service
+from models.chat import Message
+from models.enums import Role
+from schema.booking.types import slot_id
+from schema.relay import decode_id
+from tests.booking.conftest import MakePsychologist, day_at, make_psychologist  # noqa: F401
+from tests.chat.support import client_with_conversation
+from tests.factories import SignedIn, signed_in
+from tests.helpers import gql, gql_raw, op
+
+REFUSAL_CODES = {"FORBIDDEN", "NOT_FOUND", "UNAUTHENTICATED", "BAD_USER_INPUT"}
+
+
+@dataclass
+class World:
+    owner: SignedIn
+    conversation_id: str
+    booking_id: str
+    psychologist: Psychologist
+    service: Service
+    stranger: SignedIn
+    other_psychologist: SignedIn
+    agent: SignedIn
+
+
+@pytest.fixture
+async def world(
+    client: httpx.AsyncClient,
+    settings: Any,
+    make_psychologist: MakePsychologist,  # noqa: F811 - the booking suite's fixture
+) -> World:
+    p = await make_psychologist()
+    service = await Service.filter(psychologist_id=p.id).first()
+    assert service is not None
+    owner, conversation = await client_with_conversation(client, settings, "Владелец")
+    booked = await gql(
+        client,
+        op("BookSlot"),
+        {"slotId": slot_id(p.id, service.id, day_at(3, 10)), "idempotencyKey": uuid.uuid4().hex},
+        token=owner.token,
+    )
+    assert booked["bookSlot"]["errors"] == [], booked
+    return World(
+        owner=owner,
+        conversation_id=conversation["id"],
+        booking_id=booked["bookSlot"]["booking"]["id"],
+        psychologist=p,
+        service=service,
+        stranger=await signed_in(settings, Role.CLIENT, "Чужой"),
+        other_psychologist=await signed_in(settings, Role.PSYCHOLOGIST, "Другой психолог"),
+        agent=await signed_in(settings, Role.CARE_AGENT, "Агент"),
+    )
+
+
+def assert_refused(body: dict[str, Any], field: str, obj: str | None) -> None:
+    codes = [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
+    if codes:
+        assert set(codes) <= REFUSAL_CODES, body
+        return
+    payload = body["data"][field]
+    if obj is None:
+        assert payload is None, body
+        return
+    assert payload[obj] is None, body
+    # Someone else's object behaves as one that does not exist.
+    assert [e["code"] for e in payload["errors"]] == ["NOT_FOUND"], body
+
+
+async def _booking_status(global_id: str) -> str:
+    booking = await Booking.get(id=decode_id(global_id, "Booking"))
+    return str(booking.status.value if hasattr(booking.status, "value") else booking.status)
+
+
+def _who(world: World, name: str) -> SignedIn:
+    return {"stranger": world.stranger, "psychologist": world.other_psychologist}[name]
+
+
+@pytest.mark.parametrize("who", ["stranger", "psychologist"])
+async def test_someone_elses_booking_cannot_be_cancelled(
+    client: httpx.AsyncClient, world: World, who: str
+) -> None:
+    before = await _booking_status(world.booking_id)
+    body = await gql_raw(
+        client, op("CancelBooking"), {"id": world.booking_id}, token=_who(world, who).token
+    )
+    assert_refused(body, "cancelBooking", "booking")
+    assert await _booking_status(world.booking_id) == before
+
+
+@pytest.mark.parametrize("who", ["stranger", "psychologist"])
+async def test_someone_elses_booking_cannot_be_rescheduled(
+    client: httpx.AsyncClient, world: World, who: str
+) -> None:
+    booking = await Booking.get(id=decode_id(world.booking_id, "Booking"))
+    new_slot = slot_id(world.psychologist.id, world.service.id, day_at(4, 10))
+    body = await gql_raw(
+        client,
+        op("RescheduleBooking"),
+        {"id": world.booking_id, "slotId": new_slot},
+        token=_who(world, who).token,
+    )
+    assert_refused(body, "rescheduleBooking", "booking")
+    after = await Booking.get(id=booking.id)
+    assert (after.starts_at, after.status) == (booking.starts_at, booking.status)
+
+
+@pytest.mark.parametrize("who", ["stranger", "psychologist"])
+async def test_someone_elses_booking_is_not_a_node(
+    client: httpx.AsyncClient, world: World, who: str
+) -> None:
+    body = await gql_raw(
+        client,
+        "query($id: ID!) { node(id: $id) { id } }",
+        {"id": world.booking_id},
+        token=_who(world, who).token,
+    )
+    assert_refused(body, "node", None)
+    own = await gql(
+        client, "query($id: ID!) { node(id: $id) { id } }", {"id": world.booking_id},
+        token=world.owner.token,
+    )  # fmt: skip
+    assert own["node"] == {"id": world.booking_id}
+
+
+@pytest.mark.parametrize("who", ["stranger", "psychologist"])
+@pytest.mark.parametrize("operation", ["SendMessage", "AgentReply"])
+async def test_someone_elses_conversation_cannot_be_written_to(
+    client: httpx.AsyncClient, world: World, who: str, operation: str
+) -> None:
+    conv = decode_id(world.conversation_id, "CareConversation")
+    count = await Message.filter(conversation_id=conv).count()
+    body = await gql_raw(
+        client,
+        op(operation),
+        {"conversationId": world.conversation_id, "text": "чужое", "clientMessageId": "x1"},
+        token=_who(world, who).token,
+    )
+    assert_refused(body, "sendMessage", "message")
+    assert await Message.filter(conversation_id=conv).count() == count
+
+
+@pytest.mark.parametrize("who", ["stranger", "psychologist"])
+async def test_someone_elses_conversation_cannot_be_read(
+    client: httpx.AsyncClient, world: World, who: str
+) -> None:
+    body = await gql_raw(
+        client,
+        op("ConversationHistory"),
+        {"id": world.conversation_id, "last": 10},
+        token=_who(world, who).token,
+    )
+    assert_refused(body, "node", None)
+    # The care team may.
+    seen = await gql(
+        client,
+        op("ConversationHistory"),
+        {"id": world.conversation_id, "last": 10},
+        token=world.agent.token,
+    )
+    assert seen["node"]["id"] == world.conversation_id
+
+
+@pytest.mark.parametrize("who", ["stranger", "psychologist"])
+async def test_someone_elses_conversation_cannot_be_marked_read(
+    client: httpx.AsyncClient, world: World, who: str
+) -> None:
+    body = await gql_raw(
+        client,
+        op("MarkConversationRead"),
+        {"conversationId": world.conversation_id, "upTo": "bWVzc2FnZToxMjM="},
+        token=_who(world, who).token,
+    )
+    assert_refused(body, "markConversationRead", "conversation")
+
+
+@pytest.mark.parametrize("who", ["stranger", "psychologist", "owner"])
+async def test_only_the_care_team_assigns_conversations(
+    client: httpx.AsyncClient, world: World, who: str
+) -> None:
+    token = world.owner.token if who == "owner" else _who(world, who).token
+    body = await gql_raw(
+        client, op("AssignConversation"), {"conversationId": world.conversation_id}, token=token
+    )
+    assert_refused(body, "assignConversation", "conversation")
+
+
+@pytest.mark.parametrize("who", ["stranger", "psychologist"])
+async def test_someone_elses_conversation_cannot_be_subscribed_to(
+    live_server: str, world: World, who: str
+) -> None:
+    url = live_server.replace("http://", "ws://", 1) + "/graphql"
+    token = _who(world, who).token
+    async with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=10) as conn:  # type: ignore[list-item]
+        await conn.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await conn.recv())["type"] == "connection_ack"
+        await conn.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": op("MessageAdded"),
+                        "variables": {"conversationId": world.conversation_id},
+                    },
+                }
+            )
+        )
+        reply = json.loads(await conn.recv())
+    assert reply["type"] in ("error", "next"), reply
+    if reply["type"] == "next":
+        assert reply["payload"].get("errors"), reply
+        assert not reply["payload"].get("data"), reply
