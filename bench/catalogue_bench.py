@@ -29,7 +29,6 @@ import contextlib
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.booking.slots import Schedule, WeeklyHours, iter_free_starts  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from bench.common import free_port, start_server  # noqa: E402
 from tests.helpers import op  # noqa: E402
 
 DEMO_SIZE = 112  # the realistic demo catalogue; larger sizes add generated psychologists
@@ -56,13 +56,6 @@ BENCH_CLIENTS = 200
 
 # The contract's Catalogue minus nextSlots: what availability adds to the home screen.
 NO_SLOTS = re.sub(r"nextSlots\(first: 3\) \{.*?\n        \}\n", "", op("Catalogue"), flags=re.S)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def prepare(settings: Settings, size: int) -> dict[str, Any]:
@@ -255,26 +248,6 @@ async def grow_catalogue(size: int) -> None:
             f"INSERT INTO {table} (psychologist_id, {column}) VALUES ({mark})", pairs
         )
     await seed_working_hours(list(ids.values()))
-
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
 
 
 async def wait_ready(base: str, deadline: float = 60) -> None:

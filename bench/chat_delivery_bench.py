@@ -47,7 +47,6 @@ import contextlib
 import json
 import multiprocessing as mp
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -61,6 +60,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, start_server  # noqa: E402
+
 MAX_SUBSCRIBERS = 5000
 MAX_MESSAGES = 200
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -73,12 +74,6 @@ def _contract_op(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- setup
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _psql(*args: str) -> None:
@@ -164,29 +159,6 @@ async def prepare_data(env: dict[str, str], subscribers: int, messages: int) -> 
         )
     finally:
         await close_db()
-
-
-def start_server(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    log = log_path.open("wb")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def wait_ready(port: int, proc: subprocess.Popen[bytes], deadline: float) -> None:
@@ -425,7 +397,7 @@ def run_scenario(args: argparse.Namespace, mode: str, workdir: Path) -> list[dic
         fixture = asyncio.run(prepare_data(env, args.subscribers, args.messages + 1))
         print(f"[{mode}] data ready in {time.monotonic() - t0:.1f} s", flush=True)
         n_servers = 2 if mode == "two" else 1
-        ports = [_free_port() for _ in range(n_servers)]
+        ports = [free_port() for _ in range(n_servers)]
         for i, port in enumerate(ports):
             procs.append(start_server(env, port, workdir / f"server-{mode}-{i}.log"))
         for port, proc in zip(ports, procs, strict=True):

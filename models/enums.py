@@ -2,38 +2,38 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     CLIENT = "CLIENT"
     PSYCHOLOGIST = "PSYCHOLOGIST"
     CARE_AGENT = "CARE_AGENT"
     ADMIN = "ADMIN"
 
 
-class ClientType(str, Enum):
+class ClientType(StrEnum):
     ADULT = "ADULT"
     CHILD = "CHILD"
     COUPLE = "COUPLE"
     BUSINESS = "BUSINESS"
 
 
-class VettingStatus(str, Enum):
+class VettingStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
     SUSPENDED = "SUSPENDED"
 
 
-class ServiceKind(str, Enum):
+class ServiceKind(StrEnum):
     SESSION = "SESSION"
     COUPLE_SESSION = "COUPLE_SESSION"
     CHILD_SESSION = "CHILD_SESSION"
     CHECKUP = "CHECKUP"
 
 
-class CredentialKind(str, Enum):
+class CredentialKind(StrEnum):
     DIPLOMA = "DIPLOMA"
     METHOD_CERTIFICATE = "METHOD_CERTIFICATE"
     PERSONAL_THERAPY = "PERSONAL_THERAPY"

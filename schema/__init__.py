@@ -6,6 +6,7 @@ below; ``build_schema`` adds the security extensions the settings ask for.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from app.errors import PublicError
 from schema.booking.mutations import BookingMutation
@@ -73,6 +75,28 @@ def _should_mask(error: GraphQLError) -> bool:
     return not (isinstance(original, GraphQLError) and (original.extensions or {}).get("code"))
 
 
+log = logging.getLogger("psyline.graphql")
+
+
+class PsylineSchema(strawberry.Schema):
+    """Logs unexpected errors with their traceback; expected ones as one quiet line.
+
+    Expected errors (ours, parse and validation errors) are logged by code and path
+    only: graphql-core's messages can quote variable values (tokens, phone numbers).
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _should_mask(error):
+                log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+            else:
+                original = error.original_error
+                code = original.code if isinstance(original, PublicError) else "GRAPHQL_INVALID"
+                log.info("request refused: %s at %s", code, error.path)
+
+
 def _extensions(*, introspection: bool, max_depth: int) -> list[Callable[[], Any]]:
     exts: list[Callable[[], Any]] = [
         lambda: MaxTokensLimiter(max_token_count=5000),
@@ -92,7 +116,7 @@ def _merge(name: str, parts: Sequence[type]) -> type | None:
 
 
 def build_schema(*, introspection: bool = True, max_depth: int = 12) -> strawberry.Schema:
-    return strawberry.Schema(
+    return PsylineSchema(
         query=_merge("Query", QUERIES),  # type: ignore[arg-type]
         mutation=_merge("Mutation", MUTATIONS),
         subscription=_merge("Subscription", SUBSCRIPTIONS),

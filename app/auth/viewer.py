@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.policy import is_care_team
 from models.enums import Role
 
 
@@ -17,4 +18,5 @@ class Viewer:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.CARE_AGENT, Role.ADMIN)
+        """The care team (``app.policy.CARE_TEAM_ROLES``)."""
+        return is_care_team(self)

@@ -34,11 +34,12 @@ from app.auth.viewer import Viewer
 from app.booking.availability import schedule_for
 from app.booking.slots import cells, is_free
 from app.booking.video import new_room_name
-from app.errors import Forbidden, UserError
+from app.errors import UserError
+from app.policy import booking_not_found, require_complete_booking, require_manage_booking
 from app.settings import Settings
 from models.booking import BookedCell, Booking, BookingStatus
 from models.catalogue import Psychologist, Service
-from models.enums import Role, VettingStatus
+from models.enums import VettingStatus
 from models.identity import User
 
 
@@ -102,7 +103,8 @@ async def _lock_client(client_id: int) -> None:
     """
     if _uses_cells():
         return
-    await User.filter(id=client_id).select_for_update(no_key=True).values_list("id", flat=True)
+    # A model query: ``values_list()``/``values()`` silently drop the FOR UPDATE clause.
+    await User.filter(id=client_id).select_for_update(no_key=True).only("id")
 
 
 async def _release(booking_id: int) -> None:
@@ -257,23 +259,10 @@ async def book_slot(
     return booking
 
 
-def can_view(viewer: Viewer, booking: Booking, psychologist_user_id: int | None) -> bool:
-    """Object-level rule: the client, the booking's psychologist and admins."""
-    if viewer.role == Role.ADMIN:
-        return True
-    if booking.client_id == viewer.user_id:  # type: ignore[attr-defined]
-        return True
-    return psychologist_user_id is not None and psychologist_user_id == viewer.user_id
-
-
 async def _client_booking(viewer: Viewer, booking_id: int | None) -> Booking:
-    """The viewer's own booking (admins: any); anyone else's behaves as not found."""
+    """A booking the viewer may cancel/reschedule (``app.policy``); else NOT_FOUND."""
     booking = await Booking.get_or_none(id=booking_id) if booking_id is not None else None
-    if booking is None or (
-        viewer.role != Role.ADMIN and booking.client_id != viewer.user_id  # type: ignore[attr-defined]
-    ):
-        raise UserError("NOT_FOUND", "No such booking.", "bookingId")
-    return booking
+    return require_manage_booking(viewer, booking)
 
 
 async def cancel_booking(
@@ -382,15 +371,9 @@ async def finish_booking(
     now = _now(now)
     booking = await Booking.get_or_none(id=booking_id) if booking_id is not None else None
     if booking is None:
-        raise UserError("NOT_FOUND", "No such booking.", "bookingId")
+        raise booking_not_found()
     p = await Psychologist.get(id=booking.psychologist_id)  # type: ignore[attr-defined]
-    allowed = viewer.role == Role.ADMIN or (
-        viewer.role == Role.PSYCHOLOGIST and p.user_id == viewer.user_id  # type: ignore[attr-defined]
-    )
-    if not allowed:
-        if booking.client_id == viewer.user_id:  # type: ignore[attr-defined]
-            raise Forbidden("Only the psychologist or an admin can close a session.")
-        raise UserError("NOT_FOUND", "No such booking.", "bookingId")
+    require_complete_booking(viewer, booking, p.user_id)  # type: ignore[attr-defined]
     if booking.status != BookingStatus.CONFIRMED:
         raise UserError("INVALID_STATUS", "Only confirmed bookings can be closed.")
     if now < booking.ends_at:
@@ -409,15 +392,16 @@ UPCOMING, PAST = 0, 1
 
 
 async def page_client_bookings(
-    client_id: int, size: int, after: tuple[int, int, int] | None, now: datetime
+    scope: dict[str, int], size: int, after: tuple[int, int, int] | None, now: datetime
 ) -> list[tuple[tuple[int, int, int], Booking]]:
-    """``size + 1`` bookings after the cursor: upcoming (confirmed, not yet ended) ascending,
-    then the rest (past, cancelled...) by start descending. Superseded (RESCHEDULED)
-    bookings are left out: the booking they became carries ``rescheduledFrom``.
+    """``size + 1`` bookings of ``scope`` (filter kwargs from ``app.policy``) after the
+    cursor: upcoming (confirmed, not yet ended) ascending, then the rest (past,
+    cancelled...) by start descending. Superseded (RESCHEDULED) bookings are left out:
+    the booking they became carries ``rescheduledFrom``.
 
     The cursor is ``(bucket, start epoch, id)``.
     """
-    mine = Booking.filter(client_id=client_id).exclude(status=BookingStatus.RESCHEDULED)
+    mine = Booking.filter(**scope).exclude(status=BookingStatus.RESCHEDULED)
     upcoming_q = mine.filter(status=BookingStatus.CONFIRMED, ends_at__gt=now)
     out: list[tuple[tuple[int, int, int], Booking]] = []
 

@@ -18,12 +18,11 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import events, pubsub
+from app import events, policy, pubsub
 from app.auth.viewer import Viewer
 from app.chat import ratelimit
-from app.errors import Forbidden, UserError
+from app.errors import UserError
 from models.chat import CareWait, Conversation, Message, ReadMarker
-from models.enums import Role
 
 log = logging.getLogger("psyline.chat")
 
@@ -90,34 +89,18 @@ async def ensure_conversation(client_id: int) -> Conversation:
 @events.on("user_registered")
 async def _on_user_registered(user: Any = None, **_: Any) -> None:
     """A new client gets their conversation with the welcome message at once."""
-    if user is not None and getattr(user, "role", None) == Role.CLIENT:
+    if user is not None and policy.has_care_conversation(
+        policy.Actor(user_id=user.id, role=user.role)
+    ):
         await ensure_conversation(user.id)
 
 
-def can_access(viewer: Viewer, conversation: Conversation) -> bool:
-    """Participants only: the client who owns it, and the care team."""
-    if viewer.is_staff:
-        return True
-    return viewer.role == Role.CLIENT and conversation.client_id == viewer.user_id  # type: ignore[attr-defined]
-
-
-async def conversation_for(viewer: Viewer, conversation_id: int | None) -> Conversation | None:
-    """The conversation if it exists and the viewer takes part in it, else None."""
-    if conversation_id is None:
-        return None
-    conversation = await Conversation.get_or_none(id=conversation_id)
-    if conversation is None or not can_access(viewer, conversation):
-        return None
-    return conversation
-
-
 async def _participant_conversation(viewer: Viewer, conversation_id: int | None) -> Conversation:
-    conversation = await conversation_for(viewer, conversation_id)
-    if conversation is None:
-        raise UserError(
-            ChatErrorCode.NOT_FOUND.value, "No such conversation.", field="conversationId"
-        )
-    return conversation
+    """A conversation the viewer may post to; anyone else's is NOT_FOUND (``app.policy``)."""
+    conversation = (
+        await Conversation.get_or_none(id=conversation_id) if conversation_id is not None else None
+    )
+    return policy.require_post_to_conversation(viewer, conversation)
 
 
 # --- messages --------------------------------------------------------------------
@@ -225,7 +208,7 @@ async def _store_message(
         ]
         changed: list[str] = []
         inbox_kind: InboxEventKind | None = None
-        if not viewer.is_staff:
+        if not policy.writes_as_care_team(viewer):
             inbox_kind = InboxEventKind.NEW_MESSAGE
             if conversation.waiting_since is None:
                 conversation.waiting_since = now
@@ -332,14 +315,9 @@ def unread_sql(count: int, placeholder: Any) -> str:
 # --- the care team's side ---------------------------------------------------------------
 
 
-def require_staff(viewer: Viewer) -> None:
-    if not viewer.is_staff:
-        raise Forbidden("Only the care team may do this.")
-
-
 async def assign_conversation(viewer: Viewer, conversation_id: int | None) -> Conversation:
     """The agent takes the conversation; a conversation another agent holds is refused."""
-    require_staff(viewer)
+    policy.require_assign_conversation(viewer)
     conversation = await _participant_conversation(viewer, conversation_id)
     taken = await Conversation.filter(id=conversation.id, assignee_id__isnull=True).update(
         assignee_id=viewer.user_id
@@ -373,8 +351,7 @@ class CareStats:
 async def care_stats(viewer: Viewer, start: datetime, end: datetime) -> CareStats:
     """Waits that began in ``[start, end)``: the share answered within the SLA and the
     median first-response time. A wait still open and not yet due is not counted."""
-    if viewer.role != Role.ADMIN:
-        raise Forbidden("Only admins may see the care statistics.")
+    policy.require_care_stats(viewer)
     now = now_utc()
     rows = await CareWait.filter(started_at__gte=start, started_at__lt=end).values_list(
         "sla_due_at", "answered_at", "response_seconds"

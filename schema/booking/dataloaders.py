@@ -37,7 +37,7 @@ class NextSlots(Loader[NextSlotsKey, list[SlotInfo]]):
 
 
 class BookingById(Loader[int, Booking | None]):
-    """Unfiltered: callers check visibility (``app.booking.service.can_view``)."""
+    """Unfiltered: callers check visibility (``app.policy.can_view_booking``)."""
 
     async def load_batch(self, keys: list[int]) -> list[Booking | None]:
         return index_by(await Booking.filter(id__in=keys), keys)

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from app import catalogue
+from app import catalogue, policy
 from app.booking import availability
 from app.booking import service as svc
 from app.errors import BadInput
 from models.catalogue import Psychologist as PsychologistRow
+from models.identity import User
 from schema.booking.dataloaders import BookingById
 from schema.booking.types import Booking, BookingConnection, Slot
 from schema.catalogue.queries import PsychologistFilter, to_catalogue_filter
@@ -40,9 +41,11 @@ class BookingQuery:
 
 
 async def viewer_bookings(
-    info: Info, user_id: int, first: int | None, after: str | None
+    info: Info, user: User, first: int | None, after: str | None
 ) -> BookingConnection:
-    """``viewer.bookings``: upcoming first (soonest first), then the rest (latest first)."""
+    """``viewer.bookings``: upcoming first (soonest first), then the rest (latest first).
+
+    Which bookings are the viewer's is ``app.policy.own_bookings_scope``."""
     page = PageArgs.parse(first, after, default=10)
     cursor = page.cursor
     if cursor is not None:
@@ -54,8 +57,9 @@ async def viewer_bookings(
         ):
             raise BadInput("Invalid cursor: use a cursor returned by this connection.")
         cursor = tuple(cursor[1:])
+    scope = policy.own_bookings_scope(policy.Actor(user_id=user.id, role=user.role))
     keyed = await svc.page_client_bookings(
-        user_id, min(page.size, MAX_PAGE_SIZE), cursor, datetime.now(UTC)
+        scope, min(page.size, MAX_PAGE_SIZE), cursor, datetime.now(UTC)
     )
     conn = build_connection(
         keyed,
@@ -74,10 +78,10 @@ async def _booking_node(info: Info, pk: int) -> Booking | None:
     if row is None:
         return None
     owner_user_id = None
-    if row.client_id != viewer.user_id:  # type: ignore[attr-defined]
+    if not policy.is_booking_client(viewer, row):
         p = await PsychologistRow.get_or_none(id=row.psychologist_id)  # type: ignore[attr-defined]
         owner_user_id = p.user_id if p else None  # type: ignore[attr-defined]
-    return Booking.from_model(row) if svc.can_view(viewer, row, owner_user_id) else None
+    return Booking.from_model(row) if policy.can_view_booking(viewer, row, owner_user_id) else None
 
 
 register_node("Booking", _booking_node)

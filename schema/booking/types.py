@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import strawberry
 
+from app import policy
 from app.booking import service as svc
 from app.booking import video
 from app.booking.availability import SlotInfo
@@ -144,12 +145,12 @@ class Booking(Node):
         url = None
         viewer = info.context.viewer
         if row.status == m.BookingStatus.CONFIRMED and viewer is not None:
-            is_client = viewer.user_id == row.client_id  # type: ignore[attr-defined]
-            is_psychologist = False
-            if not is_client:
+            psychologist_user_id = None
+            if not policy.is_booking_client(viewer, row):
                 p = await info.context.loaders[AnyPsychologistById].load(row.psychologist_id)  # type: ignore[attr-defined]
-                is_psychologist = p is not None and p.user_id == viewer.user_id  # type: ignore[attr-defined]
-            if is_client or is_psychologist:  # admins see the booking, not the room
+                psychologist_user_id = p.user_id if p is not None else None  # type: ignore[attr-defined]
+            party = policy.booking_party(viewer, row, psychologist_user_id)
+            if policy.can_see_video_link(viewer, row, psychologist_user_id):
                 url = video.join_url(
                     info.context.settings,
                     room=row.video_room,
@@ -158,8 +159,8 @@ class Booking(Node):
                     participant=video.Participant(
                         user_id=to_global_id("User", viewer.user_id),
                         # A neutral name: the room shows it to the other side.
-                        name="Client" if is_client else "Psychologist",
-                        moderator=is_psychologist,
+                        name="Client" if party == policy.BookingParty.CLIENT else "Psychologist",
+                        moderator=policy.is_video_moderator(party),
                     ),
                     now=now,
                 )

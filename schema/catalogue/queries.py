@@ -115,5 +115,3 @@ class CatalogueQuery:
             convert=Psychologist.from_model,
             count=lambda: svc.count_psychologists(flt),
         )
-
-

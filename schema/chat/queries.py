@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from tortoise.expressions import Q
 
+from app import policy
 from app.chat import service as svc
 from app.errors import BadInput
 from models.chat import Conversation
@@ -44,7 +45,7 @@ class ChatQuery:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[CareConversation]:
         viewer = info.context.require_viewer()
-        svc.require_staff(viewer)
+        policy.require_view_care_queue(viewer)
         page = PageArgs.parse(first, after)
         seek = _parse_queue_cursor(page.cursor)
         waiting = Conversation.filter(waiting_since__isnull=False)

@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from app import pubsub
+from app import policy, pubsub
 from app.auth.viewer import Viewer
 from app.chat import service as svc
 from app.chat.delivery import BATCH, messages_for_delivery
-from app.errors import AuthError, Forbidden
+from app.errors import AuthError
 from models.chat import Conversation
 from models.chat import Message as MessageRow
 from schema.chat.types import (
@@ -78,11 +78,10 @@ class ChatSubscription:
     ) -> AsyncGenerator[Edge[Message], None]:
         viewer = _require_viewer(info)
         after_id = require_message_cursor(after)
-        conversation = await svc.conversation_for(
-            viewer, decode_id(conversation_id, "CareConversation")
+        pk = decode_id(conversation_id, "CareConversation")
+        conversation = policy.require_subscribe_conversation(
+            viewer, await Conversation.get_or_none(id=pk) if pk is not None else None
         )
-        if conversation is None:
-            raise Forbidden("No such conversation, or it is not yours.")
         if after_id is None:
             # "From now on": everything committed after this point, even before the
             # live feed below is open (the first store read picks it up).
@@ -129,7 +128,7 @@ class ChatSubscription:
     )
     async def care_inbox(self, info: Info) -> AsyncGenerator[CareInboxEvent, None]:
         viewer = _require_viewer(info)
-        svc.require_staff(viewer)
+        policy.require_view_care_queue(viewer)
         async with pubsub.current().subscribe(svc.INBOX_CHANNEL) as events:
             while True:
                 event = await _next_event(events, viewer)

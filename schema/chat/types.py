@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import strawberry
 
+from app import policy
 from app.auth.viewer import Viewer as AuthViewer
 from app.chat import service as svc
 from app.errors import BadInput
@@ -291,7 +292,7 @@ async def _conversation_node(info: Info, pk: int) -> CareConversation | None:
     if viewer is None:
         return None
     row = await info.context.loaders[ConversationById].load(pk)
-    if row is None or not svc.can_access(viewer, row):
+    if row is None or not policy.can_read_conversation(viewer, row):
         return None
     return CareConversation.from_model(row)
 
@@ -304,7 +305,7 @@ async def _message_node(info: Info, pk: int) -> Message | None:
     if row is None:
         return None
     conversation = await info.context.loaders[ConversationById].load(row.conversation_id)  # type: ignore[attr-defined]
-    if conversation is None or not svc.can_access(viewer, conversation):
+    if conversation is None or not policy.can_read_conversation(viewer, conversation):
         return None
     return Message.from_model(row)
 
@@ -315,7 +316,7 @@ register_node("Message", _message_node)
 
 async def resolve_viewer_conversation(info: Info, user: User) -> CareConversation | None:
     """The client's own conversation, created (with the welcome) on first use."""
-    if user.role != Role.CLIENT:
+    if not policy.has_care_conversation(policy.Actor(user_id=user.id, role=user.role)):
         return None
     row = await info.context.loaders[ConversationByClient].load(user.id)
     if row is None:

@@ -50,7 +50,7 @@ class Viewer(Node):
     ) -> Annotated[BookingConnection, strawberry.lazy("schema.booking.types")]:
         from schema.booking.queries import viewer_bookings
 
-        return await viewer_bookings(info, self._user.id, first, after)
+        return await viewer_bookings(info, self._user, first, after)
 
     @classmethod
     def from_user(cls, user: User, *, is_new_user: bool = False) -> Viewer:

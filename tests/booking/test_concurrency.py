@@ -150,10 +150,10 @@ async def _post(
 
 
 async def _one_slot_each(make_psychologist: MakePsychologist, n: int) -> list[tuple[int, int]]:
-    """``n`` fresh psychologists: (psychologist id, session service id)."""
+    """``n`` fresh psychologists on a 5-minute grid: (psychologist id, session service id)."""
     out = []
     for _ in range(n):
-        p = await make_psychologist()
+        p = await make_psychologist(step=5)
         out.append((p.id, (await Service.get(psychologist_id=p.id)).id))
     return out
 

@@ -4,24 +4,22 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
-from app.settings import ROOT, Settings
+from app.settings import Settings
 from models.chat import Conversation
 from models.enums import Role
 from schema.relay import decode_id
 from tests.chat.support import agent, send_ok
 from tests.chat.ws import ws_session
-from tests.conftest import ON_POSTGRES, TEST_REDIS_URL, free_port
+from tests.conftest import ON_POSTGRES, TEST_REDIS_URL
 from tests.factories import signed_in
 from tests.helpers import gql, op
+from tests.servers import serve_processes
 
 pytestmark = [
     pytest.mark.postgres,
@@ -30,53 +28,10 @@ pytestmark = [
 ]
 
 
-async def _start(settings: Settings, port: int) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url or "",
-        "PSYLINE_VAR_DIR": str(settings.var_dir),
-        "JWT_PRIVATE_KEY_FILE": str(Path(settings.var_dir) / "jwt_ed25519.pem"),
-        "LOG_LEVEL": "WARNING",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "serve",
-        "--port",
-        str(port),
-        cwd=str(ROOT),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=(Path(settings.var_dir) / f"serve-{port}.log").open("wb"),
-    )
-
-
 @pytest.fixture(scope="module")
 async def two_processes(settings: Settings) -> AsyncIterator[tuple[str, str]]:
-    await signed_in(settings, Role.CLIENT)  # makes sure the dev signing key file exists
-    ports = [free_port(), free_port()]
-    procs = [await _start(settings, port) for port in ports]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        async with httpx.AsyncClient() as http:
-            for url in urls:
-                for _ in range(200):
-                    try:
-                        if (await http.get(url + "/healthz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
-                else:
-                    raise RuntimeError(f"{url} did not start")
+    async with serve_processes(settings, 2, log_name="serve", with_redis=True) as urls:
         yield urls[0], urls[1]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            await asyncio.wait_for(proc.wait(), 15)
 
 
 async def test_a_message_sent_to_one_process_reaches_a_subscriber_on_the_other(

@@ -363,3 +363,28 @@ async def test_console_resumes_when_the_server_ends_subscriptions_on_token_expir
         assert len(ids) == len(set(ids))
         await answer(http, settings, conversation_id)
     assert_page_clean(page)
+
+
+async def test_console_refuses_a_wrong_password_and_signs_out_cleanly(
+    live_server: str, page: Any
+) -> None:
+    from playwright.async_api import expect
+
+    email = await _agent("Нина Строгая")
+    await page.goto(f"{live_server}/console")
+    await page.fill("#email", email)
+    await page.fill("#password", "not the password at all")
+    await page.click("#login-submit")
+    await expect(page.locator("#login-error")).to_be_visible()
+    await expect(page.locator("#app-view")).to_be_hidden()
+    assert await page.evaluate(SESSION_JS) is None
+
+    await _sign_in_on_page(page, live_server, email)
+    assert (await page.evaluate(SESSION_JS))["email"] == email
+    await page.click("#sign-out")
+    await expect(page.locator("#login-view")).to_be_visible()
+    await expect(page.locator("#app-view")).to_be_hidden()
+    assert await page.evaluate(SESSION_JS) is None
+    await page.reload()  # nothing left to resume
+    await expect(page.locator("#login-view")).to_be_visible()
+    assert_page_clean(page)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.settings import ROOT, Settings
+from app.settings import Settings
 from models.identity import User
-from tests.conftest import ON_POSTGRES, free_port
-from tests.factories import signed_in
+from tests.conftest import ON_POSTGRES
 from tests.helpers import op
 from tests.identity.support import make_partner, new_phone
+from tests.servers import serve_processes
 
 pytestmark = [
     pytest.mark.postgres,
@@ -25,54 +22,10 @@ pytestmark = [
 ]
 
 
-async def _start(settings: Settings, port: int) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "APP_ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "PSYLINE_VAR_DIR": str(settings.var_dir),
-        "JWT_PRIVATE_KEY_FILE": str(Path(settings.var_dir) / "jwt_ed25519.pem"),
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "serve",
-        "--port",
-        str(port),
-        cwd=str(ROOT),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=(Path(settings.var_dir) / f"identity-serve-{port}.log").open("wb"),
-    )
-
-
 @pytest.fixture(scope="module")
 async def two_servers(app: Any, settings: Settings) -> AsyncIterator[tuple[str, str]]:
-    await signed_in(settings)  # the dev signing key file exists before the servers start
-    ports = [free_port(), free_port()]
-    procs = [await _start(settings, port) for port in ports]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        async with httpx.AsyncClient() as http:
-            for url in urls:
-                for _ in range(300):
-                    try:
-                        if (await http.get(url + "/healthz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
-                else:
-                    raise RuntimeError(f"{url} did not start")
+    async with serve_processes(settings, 2, log_name="identity-serve", with_redis=False) as urls:
         yield urls[0], urls[1]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            await asyncio.wait_for(proc.wait(), 15)
 
 
 async def _sign_in(http: httpx.AsyncClient, url: str, token: str) -> dict[str, Any]:

@@ -395,6 +395,7 @@
   }
 
   function reportError(err, what) {
+    if (!state.session) return; // signed out meanwhile: nothing to report
     if (err instanceof SessionEnded) {
       signOut("Сессия завершена, войдите снова.");
     } else if (err instanceof GraphQLErrors) {
@@ -973,6 +974,11 @@
     if (state.client) state.client.dispose();
     state.client = null;
     state.queue.clear();
+    state.queueTotal = 0;
+    state.queueHasNext = false;
+    state.queueSeq += 1; // a reload in flight must not write any more
+    delete $("queue").dataset.loaded;
+    renderQueue();
     $("chat-body").hidden = true;
     $("chat-placeholder").hidden = false;
     showLogin(message);

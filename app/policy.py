@@ -1,0 +1,260 @@
+"""Who may do what: the one place that decides.
+
+Pure functions over the caller (anything with ``user_id`` and ``role``: the
+request's ``app.auth.viewer.Viewer``, or an ``Actor``) and plain attributes of
+the object at stake (``booking.client_id``, ``conversation.client_id``, the user
+id behind a booking's psychologist). No I/O: a caller loads what a rule needs and
+asks here. Services and resolvers never compare roles or owners themselves.
+
+The rules (issue 3, "Authorization"):
+
+- a client sees and changes only their own bookings and care conversation;
+- a psychologist sees the bookings on their own schedule and closes those sessions;
+- the care team (care agents and admins) works all care conversations and the queue;
+- admins see everything (bookings, care statistics) but do not join video rooms;
+- someone else's object behaves as not found. Where refusing says nothing new
+  (a client asking to close their own session, a client opening the care queue), the
+  refusal is a top-level ``FORBIDDEN``.
+
+``require_*`` helpers turn a ``False`` into the refusal the API gives: a payload
+``UserError("NOT_FOUND")`` for an object the caller may not see, ``Forbidden`` for an
+action the caller's role may not take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol, TypeVar
+
+from app.errors import Forbidden, UserError
+from models.enums import Role
+
+# --- who is asking ----------------------------------------------------------------------
+
+
+class Principal(Protocol):
+    """The caller: ``app.auth.viewer.Viewer`` fits, and so does ``Actor``."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def role(self) -> Role: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A caller without a session (e.g. the user of a sign-in payload)."""
+
+    user_id: int
+    role: Role
+
+
+class OwnedByClient(Protocol):
+    """A booking or a care conversation: both belong to one client."""
+
+    @property
+    def client_id(self) -> int: ...
+
+
+Owned = TypeVar("Owned", bound=OwnedByClient)
+
+
+# --- role sets --------------------------------------------------------------------------
+
+CARE_TEAM_ROLES: frozenset[Role] = frozenset({Role.CARE_AGENT, Role.ADMIN})
+"""Who works the care chat (queue, inbox, answers); ``Viewer.is_staff``."""
+
+ADMIN_ROLES: frozenset[Role] = frozenset({Role.ADMIN})
+
+
+def is_admin(who: Principal) -> bool:
+    return who.role in ADMIN_ROLES
+
+
+def is_care_team(who: Principal) -> bool:
+    return who.role in CARE_TEAM_ROLES
+
+
+def is_client(who: Principal) -> bool:
+    return who.role == Role.CLIENT
+
+
+# --- refusals ---------------------------------------------------------------------------
+
+BOOKING_NOT_FOUND = ("NOT_FOUND", "No such booking.", "bookingId")
+CONVERSATION_NOT_FOUND = ("NOT_FOUND", "No such conversation.", "conversationId")
+
+
+def booking_not_found() -> UserError:
+    return UserError(*BOOKING_NOT_FOUND)
+
+
+def conversation_not_found() -> UserError:
+    return UserError(*CONVERSATION_NOT_FOUND)
+
+
+# --- bookings ---------------------------------------------------------------------------
+
+
+class BookingParty(StrEnum):
+    """Which side of a booking the caller is on."""
+
+    CLIENT = "CLIENT"
+    PSYCHOLOGIST = "PSYCHOLOGIST"
+
+
+def is_booking_client(who: Principal, booking: OwnedByClient) -> bool:
+    """The client who booked it. A resolver may skip loading the psychologist then."""
+    return booking.client_id == who.user_id
+
+
+def booking_party(
+    who: Principal, booking: OwnedByClient, psychologist_user_id: int | None
+) -> BookingParty | None:
+    """The caller's side of the booking, or None when they are neither side."""
+    if is_booking_client(who, booking):
+        return BookingParty.CLIENT
+    if psychologist_user_id is not None and psychologist_user_id == who.user_id:
+        return BookingParty.PSYCHOLOGIST
+    return None
+
+
+def can_view_booking(
+    who: Principal, booking: OwnedByClient, psychologist_user_id: int | None
+) -> bool:
+    """``node(id:)`` of a Booking: its client, its psychologist and admins."""
+    return is_admin(who) or booking_party(who, booking, psychologist_user_id) is not None
+
+
+def can_manage_booking(who: Principal, booking: OwnedByClient) -> bool:
+    """Cancel or reschedule: the client who booked it, or an admin."""
+    return is_admin(who) or is_booking_client(who, booking)
+
+
+def can_complete_booking(who: Principal, psychologist_user_id: int | None) -> bool:
+    """Close a session (COMPLETED / NO_SHOW): the booking's psychologist, or an admin."""
+    return is_admin(who) or (
+        who.role == Role.PSYCHOLOGIST
+        and psychologist_user_id is not None
+        and psychologist_user_id == who.user_id
+    )
+
+
+def can_see_video_link(
+    who: Principal, booking: OwnedByClient, psychologist_user_id: int | None
+) -> bool:
+    """The join link: the two parties only (admins see the booking, not the room)."""
+    return booking_party(who, booking, psychologist_user_id) is not None
+
+
+def is_video_moderator(party: BookingParty | None) -> bool:
+    return party == BookingParty.PSYCHOLOGIST
+
+
+def own_bookings_scope(who: Principal) -> dict[str, int]:
+    """Filter of ``viewer.bookings``: the bookings the caller made as a client.
+
+    Every role gets its own client bookings (none for staff and psychologists);
+    admins reach anyone's booking by ID, not through this list.
+    """
+    return {"client_id": who.user_id}
+
+
+def require_manage_booking(who: Principal, booking: Owned | None) -> Owned:
+    """The booking if the caller may cancel/reschedule it; NOT_FOUND otherwise."""
+    if booking is None or not can_manage_booking(who, booking):
+        raise booking_not_found()
+    return booking
+
+
+def require_complete_booking(
+    who: Principal, booking: OwnedByClient, psychologist_user_id: int | None
+) -> None:
+    """Closing a session: the booking's own client learns they may not (FORBIDDEN);
+    anyone else learns nothing (NOT_FOUND)."""
+    if can_complete_booking(who, psychologist_user_id):
+        return
+    if is_booking_client(who, booking):
+        raise Forbidden("Only the psychologist or an admin can close a session.")
+    raise booking_not_found()
+
+
+# --- care conversations -----------------------------------------------------------------
+
+
+def can_read_conversation(who: Principal, conversation: OwnedByClient) -> bool:
+    """Participants only: the client who owns it, and the care team."""
+    if is_care_team(who):
+        return True
+    return is_client(who) and conversation.client_id == who.user_id
+
+
+def can_post_to_conversation(who: Principal, conversation: OwnedByClient) -> bool:
+    """Send a message or move one's read marker: the same participants."""
+    return can_read_conversation(who, conversation)
+
+
+def has_care_conversation(who: Principal) -> bool:
+    """``viewer.careConversation`` exists for clients only."""
+    return is_client(who)
+
+
+def writes_as_care_team(who: Principal) -> bool:
+    """A care-team message answers a wait; anyone else's starts one."""
+    return is_care_team(who)
+
+
+def can_assign_conversation(who: Principal) -> bool:
+    """Take a conversation from the queue."""
+    return is_care_team(who)
+
+
+def can_view_care_queue(who: Principal) -> bool:
+    """``careQueue`` and the ``careInbox`` subscription."""
+    return is_care_team(who)
+
+
+def can_view_care_stats(who: Principal) -> bool:
+    return is_admin(who)
+
+
+def require_read_conversation(who: Principal, conversation: Owned | None) -> Owned:
+    """The conversation if the caller takes part; a payload NOT_FOUND otherwise."""
+    if conversation is None or not can_read_conversation(who, conversation):
+        raise conversation_not_found()
+    return conversation
+
+
+def require_post_to_conversation(who: Principal, conversation: Owned | None) -> Owned:
+    """Send, mark read, take: a payload NOT_FOUND for anyone else's conversation."""
+    if conversation is None or not can_post_to_conversation(who, conversation):
+        raise conversation_not_found()
+    return conversation
+
+
+def require_subscribe_conversation(who: Principal, conversation: Owned | None) -> Owned:
+    """``messageAdded``: a subscription has no payload, so the refusal is top-level."""
+    if conversation is None or not can_read_conversation(who, conversation):
+        raise Forbidden("No such conversation, or it is not yours.")
+    return conversation
+
+
+def _care_team_only() -> Forbidden:
+    return Forbidden("Only the care team may do this.")
+
+
+def require_view_care_queue(who: Principal) -> None:
+    if not can_view_care_queue(who):
+        raise _care_team_only()
+
+
+def require_assign_conversation(who: Principal) -> None:
+    if not can_assign_conversation(who):
+        raise _care_team_only()
+
+
+def require_care_stats(who: Principal) -> None:
+    if not can_view_care_stats(who):
+        raise Forbidden("Only admins may see the care statistics.")

@@ -1,0 +1,73 @@
+"""Real ``python -m app serve`` processes sharing the test session's database (and Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from app.settings import ROOT, Settings
+from tests.conftest import free_port
+from tests.factories import signed_in
+
+
+async def _start(
+    settings: Settings, port: int, log_name: str, with_redis: bool
+) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "PSYLINE_VAR_DIR": str(settings.var_dir),
+        "JWT_PRIVATE_KEY_FILE": str(Path(settings.var_dir) / "jwt_ed25519.pem"),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("REDIS_URL", None)
+    if with_redis and settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        "serve",
+        "--port",
+        str(port),
+        cwd=str(ROOT),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=(Path(settings.var_dir) / f"{log_name}-{port}.log").open("wb"),
+    )
+
+
+@asynccontextmanager
+async def serve_processes(
+    settings: Settings, count: int = 2, *, log_name: str = "serve", with_redis: bool = True
+) -> AsyncIterator[list[str]]:
+    """Start ``count`` server processes, wait until each answers /healthz, stop them after."""
+    await signed_in(settings)  # makes sure the dev signing key file exists before they start
+    ports = [free_port() for _ in range(count)]
+    procs = [await _start(settings, port, log_name, with_redis) for port in ports]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        async with httpx.AsyncClient() as http:
+            for url in urls:
+                for _ in range(300):
+                    try:
+                        if (await http.get(url + "/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+                else:
+                    raise RuntimeError(f"{url} did not start")
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            await asyncio.wait_for(proc.wait(), 15)
