@@ -7,6 +7,7 @@ session machinery as a real sign-in, so revocation checks accept it.
 from __future__ import annotations
 
 import itertools
+import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -15,7 +16,9 @@ from app.settings import Settings
 from models.enums import Role
 from models.identity import User
 
-_phones = itertools.count(1000000)
+# A random start per test session, so that a re-run against the same database
+# (a kept PostgreSQL test database) does not collide with the previous run's phones.
+_phones = itertools.count(1_000_000 + secrets.randbelow(8_000_000))
 
 
 @dataclass

@@ -31,6 +31,10 @@ class Delivered:
     author: User | None
 
 
+# Finished reads stay shared for a moment: a thousand subscribers of one
+# conversation do not all wake up while the first read is still in flight.
+SHARE_SECONDS = 2.0
+
 _inflight: dict[tuple[int, int], asyncio.Task[list[Delivered]]] = {}
 
 
@@ -41,11 +45,20 @@ async def _load(conversation_id: int, after_id: int) -> list[Delivered]:
     return [Delivered(r, users.get(r.author_id)) for r in rows]  # type: ignore[attr-defined]
 
 
-def _forget(key: tuple[int, int], task: asyncio.Task[list[Delivered]]) -> None:
+def _evict(key: tuple[int, int], task: asyncio.Task[list[Delivered]]) -> None:
     if _inflight.get(key) is task:
         del _inflight[key]
-    if not task.cancelled():
-        task.exception()  # retrieved here; the waiters get it too
+
+
+def _finished(key: tuple[int, int], task: asyncio.Task[list[Delivered]]) -> None:
+    if task.cancelled() or task.exception() is not None:  # retrieved here; waiters get it too
+        _evict(key, task)
+    else:
+        asyncio.get_running_loop().call_later(SHARE_SECONDS, _evict, key, task)
+
+
+def _covers(rows: list[Delivered], must_include: int) -> bool:
+    return bool(rows) and rows[-1].message.id >= must_include
 
 
 async def messages_for_delivery(
@@ -55,13 +68,16 @@ async def messages_for_delivery(
     if must_include is None:
         return await _load(conversation_id, after_id)
     key = (conversation_id, after_id)
-    task = _inflight.get(key)
-    if task is None:
-        task = asyncio.create_task(_load(conversation_id, after_id))
-        _inflight[key] = task
-        task.add_done_callback(partial(_forget, key))
-    # shield: a subscriber leaving must not cancel the read the others wait for.
-    rows = await asyncio.shield(task)
-    if rows and rows[-1].message.id >= must_include:
-        return rows
+    for _ in range(2):
+        task = _inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(_load(conversation_id, after_id))
+            _inflight[key] = task
+            task.add_done_callback(partial(_finished, key))
+        # shield: a subscriber leaving must not cancel the read the others wait for.
+        rows = await asyncio.shield(task)
+        if _covers(rows, must_include):
+            return rows
+        # The shared read predates the message that woke us: replace it, once.
+        _evict(key, task)
     return await _load(conversation_id, after_id)
