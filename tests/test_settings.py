@@ -1,0 +1,67 @@
+"""Settings come from the environment once; production refuses development secrets."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app.settings import SettingsError, load_settings
+
+
+def _pem() -> str:
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+
+
+def test_defaults_work_on_a_fresh_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("APP_ENV", "DATABASE_URL", "REDIS_URL", "JWT_PRIVATE_KEY", "GRAPHIQL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.env == "development"
+    assert settings.database_url.startswith("sqlite://")
+    assert settings.redis_url is None
+    assert settings.graphiql
+    assert settings.introspection
+
+
+def test_production_refuses_to_start_on_development_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("JWT_PRIVATE_KEY", raising=False)
+    monkeypatch.delenv("JWT_PRIVATE_KEY_FILE", raising=False)
+    monkeypatch.delenv("VIDEO_APP_SECRET", raising=False)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert "JWT_PRIVATE_KEY" in str(refused.value)
+    assert "VIDEO_APP_SECRET" in str(refused.value)
+
+    monkeypatch.setenv("JWT_PRIVATE_KEY", _pem())
+    monkeypatch.setenv("VIDEO_APP_SECRET", "short")
+    with pytest.raises(SettingsError, match="32 bytes"):
+        load_settings()
+
+    monkeypatch.setenv("VIDEO_APP_SECRET", "x" * 40)
+    settings = load_settings()
+    assert settings.is_production
+    assert not settings.graphiql
+    assert not settings.introspection
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("APP_ENV", "staging"), ("MAX_ACTIVE_BOOKINGS", "five")]
+)
+def test_bad_values_are_refused_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
