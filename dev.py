@@ -2,7 +2,7 @@
 """The two commands of the README, with nothing but Python 3.11+ on the machine.
 
     python3 dev.py run    set up .venv, fetch front-end assets, migrate, seed demo data, serve
-    python3 dev.py test   set up .venv, fetch assets, run the linters and the whole test suite
+    python3 dev.py test   set up .venv, fetch assets, run the linters, mypy and the whole test suite
 
 Set-up is incremental: the virtual environment is reinstalled only when
 pyproject.toml changes. Extra arguments after `test` go to pytest.
@@ -55,6 +55,7 @@ def test(extra: list[str]) -> None:
     setup()
     sh(PY, "-m", "ruff", "check", "app", "schema", "models", "tests", "bench", "dev.py")
     sh(PY, "-m", "ruff", "format", "--check", "app", "schema", "models", "tests", "bench", "dev.py")
+    sh(PY, "-m", "mypy")  # strict, on app/ schema/ models/: [tool.mypy] in pyproject.toml
     sh(PY, "-m", "pytest", *extra)
 
 

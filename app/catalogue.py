@@ -105,7 +105,9 @@ def _seek(spec: OrderSpec, cursor: Any) -> Q:
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise BadInput("Invalid cursor: use a cursor returned by this connection.") from exc
     cmp = "lt" if spec.descending else "gt"
-    return Q(**{f"{spec.key}__{cmp}": value}) | Q(**{spec.key: value, "id__gt": last_id})
+    beyond: dict[str, Any] = {f"{spec.key}__{cmp}": value}
+    tie: dict[str, Any] = {spec.key: value, "id__gt": last_id}
+    return Q(**beyond) | Q(**tie)
 
 
 async def with_availability(flt: CatalogueFilter) -> CatalogueFilter:
@@ -151,7 +153,7 @@ async def page_psychologists(
         rows = []
         for key, pid in keyed:
             if pid in found:
-                found[pid].soonest_key = key  # type: ignore[attr-defined]  # read by cursor_for
+                found[pid].soonest_key = key  # read by cursor_for
                 rows.append(found[pid])
         return rows
     spec = ORDER_SPECS[order]

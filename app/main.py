@@ -85,7 +85,7 @@ class PsylineGraphQL(GraphQL[Context, None]):
         context.viewer = viewer
         if isinstance(context.request, WebSocket):
             context.request.scope["psyline.viewer"] = viewer
-        return UNSET
+        return UNSET  # type: ignore[no-any-return]  # strawberry declares UNSET as Any
 
     async def render_graphql_ide(self, request: Request) -> Response:
         from app.graphiql import render_graphiql

@@ -30,7 +30,10 @@ def demo_psychologists() -> int:
 
 def load_step(path: str) -> Callable[[Settings], Awaitable[str | None]]:
     module_name, _, attr = path.rpartition(".")
-    return getattr(importlib.import_module(module_name), attr)
+    step: Callable[[Settings], Awaitable[str | None]] = getattr(
+        importlib.import_module(module_name), attr
+    )
+    return step
 
 
 async def seed_demo(settings: Settings, psychologists: int = DEFAULT_PSYCHOLOGISTS) -> str:

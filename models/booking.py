@@ -18,9 +18,14 @@ the buffer between two sessions is part of the invariant.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.catalogue import Psychologist, Service
+    from models.identity import User
 
 
 class BookingStatus(StrEnum):
@@ -45,7 +50,7 @@ class WorkingHours(Model):
     """One weekly interval in local time (several per weekday are allowed)."""
 
     id = fields.IntField(primary_key=True)
-    psychologist: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
         "catalogue.Psychologist", related_name="working_hours", on_delete=fields.CASCADE
     )
     weekday = fields.SmallIntField(description="0 = Monday ... 6 = Sunday")
@@ -61,7 +66,7 @@ class ScheduleOverride(Model):
     """A dated exception: time off, or extra hours outside the weekly pattern."""
 
     id = fields.IntField(primary_key=True)
-    psychologist: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
         "catalogue.Psychologist", related_name="schedule_overrides", on_delete=fields.CASCADE
     )
     kind = fields.CharEnumField(OverrideKind, max_length=16)
@@ -78,7 +83,7 @@ class BookingPolicy(Model):
     """Per-psychologist booking settings (a psychologist without a row gets the defaults)."""
 
     id = fields.IntField(primary_key=True)
-    psychologist: fields.OneToOneRelation = fields.OneToOneField(
+    psychologist: fields.OneToOneRelation[Psychologist] = fields.OneToOneField(
         "catalogue.Psychologist", related_name="booking_policy", on_delete=fields.CASCADE
     )
     buffer_minutes = fields.SmallIntField(default=10)
@@ -92,13 +97,14 @@ class BookingPolicy(Model):
 
 class Booking(Model):
     id = fields.IntField(primary_key=True)
-    client: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    client: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="bookings", on_delete=fields.RESTRICT
     )
-    psychologist: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    client_id: int  # set by Tortoise from ``client``; declared for type checkers
+    psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
         "catalogue.Psychologist", related_name="bookings", on_delete=fields.RESTRICT
     )
-    service: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    service: fields.ForeignKeyRelation[Service] = fields.ForeignKeyField(
         "catalogue.Service", related_name="bookings", on_delete=fields.RESTRICT
     )
     starts_at = fields.DatetimeField()
@@ -108,7 +114,7 @@ class Booking(Model):
     price = fields.DecimalField(max_digits=10, decimal_places=2)
     currency = fields.CharField(max_length=3, default="RUB")
     idempotency_key = fields.CharField(max_length=100, null=True)
-    rescheduled_from: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    rescheduled_from: fields.ForeignKeyNullableRelation[Booking] = fields.ForeignKeyField(
         "booking.Booking", related_name="rescheduled_to", null=True, on_delete=fields.SET_NULL
     )
     cancel_reason = fields.CharField(max_length=500, null=True)

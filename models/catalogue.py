@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.enums import ClientType, CredentialKind, ServiceKind, VettingStatus
+
+if TYPE_CHECKING:
+    from models.identity import User
 
 
 def search_key(text: str) -> str:
@@ -52,14 +55,14 @@ class Psychologist(Model):
     photo_url = fields.CharField(max_length=500, default="")
     bio = fields.TextField(default="")
     practice_since = fields.SmallIntField(description="Year of the first documented practice")
-    languages = fields.JSONField(default=list)
+    languages: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # ",ADULT,COUPLE," so that one portable LIKE filters by client type.
     client_types_csv = fields.CharField(max_length=80, default=",ADULT,")
     timezone = fields.CharField(max_length=64, default="Europe/Moscow")
     vetting_status = fields.CharEnumField(
         VettingStatus, max_length=16, default=VettingStatus.PENDING
     )
-    user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="psychologist_profile", null=True, on_delete=fields.SET_NULL
     )
     # Denormalised for ordering and keyset paging; kept current by app.catalogue.refresh_stats.
@@ -154,7 +157,7 @@ class Review(Model):
     psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
         "catalogue.Psychologist", related_name="reviews", on_delete=fields.CASCADE
     )
-    author: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="reviews", null=True, on_delete=fields.SET_NULL
     )
     rating = fields.SmallIntField()

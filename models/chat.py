@@ -11,18 +11,24 @@ before inserting, so within a conversation ids are committed in increasing order
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.identity import User
 
 
 class Conversation(Model):
     """A client's thread with the care team, with the state of its current wait."""
 
     id = fields.IntField(primary_key=True)
-    client: fields.OneToOneRelation = fields.OneToOneField(
+    client: fields.OneToOneRelation[User] = fields.OneToOneField(
         "identity.User", related_name="care_conversation", on_delete=fields.CASCADE
     )
-    assignee: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    client_id: int  # set by Tortoise from ``client``; declared for type checkers
+    assignee: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="assigned_conversations", null=True, on_delete=fields.SET_NULL
     )
     # The current wait for the care team: its oldest unanswered client message.
@@ -50,7 +56,7 @@ class Message(Model):
     conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
         "chat.Conversation", related_name="messages", on_delete=fields.CASCADE
     )
-    author: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="care_messages", null=True, on_delete=fields.SET_NULL
     )
     text = fields.TextField()
@@ -73,7 +79,7 @@ class ReadMarker(Model):
     conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
         "chat.Conversation", related_name="read_markers", on_delete=fields.CASCADE
     )
-    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="care_read_markers", on_delete=fields.CASCADE
     )
     last_read_message_id = fields.BigIntField(default=0)
@@ -95,7 +101,7 @@ class CareWait(Model):
     sla_due_at = fields.DatetimeField()
     answered_at = fields.DatetimeField(null=True)
     response_seconds = fields.IntField(null=True)
-    answered_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    answered_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="care_answers", null=True, on_delete=fields.SET_NULL
     )
     breached = fields.BooleanField(default=False)

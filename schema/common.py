@@ -13,13 +13,18 @@ import strawberry
 from app.errors import UserError
 from models import enums
 
-ClientType = strawberry.enum(enums.ClientType, description="Who a psychologist works with.")
-ServiceKind = strawberry.enum(enums.ServiceKind, description="What kind of meeting a service is.")
-CredentialKind = strawberry.enum(enums.CredentialKind, description="Kind of vetted document.")
-Role = strawberry.enum(enums.Role, description="What a signed-in person is to the service.")
-VettingStatus = strawberry.enum(
-    enums.VettingStatus, description="Where a psychologist is in vetting."
-)
+# strawberry.enum() registers the enum class in place and returns it; plain aliases keep
+# the names usable as types.
+ClientType = enums.ClientType
+ServiceKind = enums.ServiceKind
+CredentialKind = enums.CredentialKind
+Role = enums.Role
+VettingStatus = enums.VettingStatus
+strawberry.enum(ClientType, description="Who a psychologist works with.")
+strawberry.enum(ServiceKind, description="What kind of meeting a service is.")
+strawberry.enum(CredentialKind, description="Kind of vetted document.")
+strawberry.enum(Role, description="What a signed-in person is to the service.")
+strawberry.enum(VettingStatus, description="Where a psychologist is in vetting.")
 
 
 @strawberry.type(description="An amount of money: a decimal string and an ISO 4217 currency.")

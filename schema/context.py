@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aiodataloader import DataLoader
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -14,8 +13,9 @@ from strawberry.types import Info as _Info
 from app.auth.viewer import Viewer
 from app.errors import AuthError
 from app.settings import Settings
+from schema.loader import Loader
 
-L = TypeVar("L", bound=DataLoader)  # type: ignore[type-arg]
+L = TypeVar("L", bound=Loader[Any, Any])
 
 
 class Loaders:
@@ -27,12 +27,12 @@ class Loaders:
 
     def __init__(self, context: Context) -> None:
         self._context = context
-        self._loaders: dict[type, DataLoader] = {}  # type: ignore[type-arg]
+        self._loaders: dict[type[Loader[Any, Any]], Loader[Any, Any]] = {}
 
     def __getitem__(self, loader_cls: type[L]) -> L:
         loader = self._loaders.get(loader_cls)
         if loader is None:
-            loader = loader_cls(self._context)  # type: ignore[call-arg]
+            loader = loader_cls(self._context)
             self._loaders[loader_cls] = loader
         return loader  # type: ignore[return-value]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -14,7 +14,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-class Loader(DataLoader, Generic[K, V]):  # type: ignore[type-arg]
+class Loader(DataLoader[K, V]):
     def __init__(self, context: Context) -> None:
         super().__init__(max_batch_size=1000)
         self.context = context

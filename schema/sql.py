@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 
-def db():  # type: ignore[no-untyped-def]
-    return connections.get("default")
+def db() -> BaseDBAsyncClient:
+    conn: BaseDBAsyncClient = connections.get("default")
+    return conn
 
 
 def placeholders(count: int, start: int = 1) -> str:

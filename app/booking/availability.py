@@ -478,8 +478,8 @@ async def rank_by_first_slot(
         policy = static.policy.get(pid, DEFAULT_POLICY)
         weekly = static.weekly.get(pid, ())
         shortest = min(sv.duration_minutes for sv in mine)
-        key = (zones[pid], weekly, policy, shortest)
-        if key not in memo:
+        shape = (zones[pid], weekly, policy, shortest)
+        if shape not in memo:
             bare = Schedule(
                 timezone=zones[pid],
                 weekly=weekly,
@@ -489,10 +489,10 @@ async def rank_by_first_slot(
                 step_minutes=policy.step_minutes,
             )
             try:
-                memo[key] = next(iter_free_starts(bare, shortest, now, None, final_end), None)
+                memo[shape] = next(iter_free_starts(bare, shortest, now, None, final_end), None)
             except (ZoneInfoNotFoundError, ValueError):
-                memo[key] = None
-        bounds[pid] = memo[key]
+                memo[shape] = None
+        bounds[pid] = memo[shape]
     order = sorted((b, pid) for pid, b in bounds.items() if b is not None)
     found: dict[int, SlotInfo | None] = {}
 

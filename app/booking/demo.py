@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
+from typing import cast
 
 from app.booking.availability import invalidate_static_cache, search
 from app.booking.service import SlotRef, book_slot
@@ -59,11 +60,15 @@ def weekly_rows(psychologist_id: int) -> tuple[list[WorkingHours], BookingPolicy
 
 async def seed_working_hours(ids: list[int] | None = None) -> int:
     qs = Psychologist.all() if ids is None else Psychologist.filter(id__in=ids)
-    all_ids = await qs.values_list("id", flat=True)
+    # Tortoise types flat values_list() as tuples.
+    all_ids = cast("list[int]", await qs.values_list("id", flat=True))
     have = set(
-        await WorkingHours.filter(psychologist_id__in=all_ids)
-        .distinct()
-        .values_list("psychologist_id", flat=True)
+        cast(
+            "list[int]",
+            await WorkingHours.filter(psychologist_id__in=all_ids)
+            .distinct()
+            .values_list("psychologist_id", flat=True),
+        )
     )
     hours: list[WorkingHours] = []
     policies: list[BookingPolicy] = []

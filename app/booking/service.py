@@ -321,7 +321,7 @@ async def reschedule_booking(
             "Pick a new time of the same psychologist and service; book anew otherwise.",
             "slotId",
         )
-    client_id: int = old.client_id  # type: ignore[attr-defined]
+    client_id: int = old.client_id
     p, service, end, blocked_until = await _checked_slot(
         settings, client_id, slot, now, replacing=old.id
     )

@@ -139,7 +139,7 @@ def _weekly_intervals(schedule: Schedule, start: int, end: int) -> list[tuple[in
     tz = zone(schedule.timezone)
     first = datetime.fromtimestamp(start, tz).date() - timedelta(days=1)
     last = datetime.fromtimestamp(end, tz).date() + timedelta(days=1)
-    days = _weekly_on_days(schedule.timezone, schedule.weekly, first, last)  # type: ignore[arg-type]
+    days = _weekly_on_days(schedule.timezone, schedule.weekly, first, last)
     return [(s, e) for s, e in days if e > start and s < end]
 
 

@@ -237,7 +237,7 @@ async def _store_message(
                 "sla_breach_notified",
             ]
             if conversation.assignee_id is None:  # type: ignore[attr-defined]
-                conversation.assignee_id = viewer.user_id  # type: ignore[attr-defined]
+                conversation.assignee_id = viewer.user_id
                 changed.append("assignee_id")
             await (
                 CareWait.filter(conversation_id=conversation_id, answered_at__isnull=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import cast
 
 from app import pubsub
 from app.chat.service import INBOX_CHANNEL, InboxEventKind, now_utc
@@ -23,13 +24,14 @@ BATCH = 100
 async def claim_breaches(now: datetime | None = None) -> list[int]:
     """Claim the conversations whose wait passed its due time; return the ones this call won."""
     now = now or now_utc()
-    candidates = (
+    candidates = cast(  # Tortoise types flat values_list() as tuples
+        "list[int]",
         await Conversation.filter(
             sla_breach_notified=False, waiting_since__isnull=False, sla_due_at__lte=now
         )
         .order_by("sla_due_at")
         .limit(BATCH)
-        .values_list("id", flat=True)
+        .values_list("id", flat=True),
     )
     claimed: list[int] = []
     for conversation_id in candidates:

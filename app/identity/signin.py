@@ -60,7 +60,7 @@ async def _find_or_register(verified: VerifiedPartnerToken, now: datetime) -> tu
     if verified.subject is not None:
         changes["partner_subject"] = verified.subject
     await User.filter(id=user.id).update(**changes)
-    user.latest_partner_id = partner.id  # type: ignore[attr-defined]
+    user.latest_partner_id = partner.id
     return user, False
 
 

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -106,7 +107,8 @@ async def create_staff(
 
 
 def _lock_seconds(failures: int) -> int:
-    return min(BASE_LOCK_SECONDS * 2 ** max(failures - MAX_FAILURES, 0), MAX_LOCK_SECONDS)
+    factor: int = 2 ** max(failures - MAX_FAILURES, 0)
+    return min(BASE_LOCK_SECONDS * factor, MAX_LOCK_SECONDS)
 
 
 def _invalid() -> UserError:
@@ -136,7 +138,10 @@ async def sign_in_staff(
         )
     if not ok:
         await User.filter(id=user.id).update(failed_logins=F("failed_logins") + 1)
-        failures = await User.filter(id=user.id).first().values_list("failed_logins", flat=True)
+        failures = cast(  # Tortoise types a flat values_list() as a tuple
+            "int | None",
+            await User.filter(id=user.id).first().values_list("failed_logins", flat=True),
+        )
         if failures is not None and failures >= MAX_FAILURES:
             until = now + timedelta(seconds=_lock_seconds(int(failures)))
             await User.filter(id=user.id).update(locked_until=until)

@@ -23,8 +23,9 @@ from schema.relay import (
     register_node,
 )
 
-PsychologistOrder = strawberry.enum(
-    svc.PsychologistOrder,
+PsychologistOrder = svc.PsychologistOrder
+strawberry.enum(
+    PsychologistOrder,
     description="How the catalogue is ordered. Ties are broken by a stable internal order.",
 )
 

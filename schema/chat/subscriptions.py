@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
+from typing import cast
 
 import strawberry
 
@@ -85,11 +86,12 @@ class ChatSubscription:
         if after_id is None:
             # "From now on": everything committed after this point, even before the
             # live feed below is open (the first store read picks it up).
-            newest = (
+            newest = cast(  # Tortoise types flat values_list() as tuples
+                "list[int]",
                 await MessageRow.filter(conversation_id=conversation.id)
                 .order_by("-id")
                 .limit(1)
-                .values_list("id", flat=True)
+                .values_list("id", flat=True),
             )
             after_id = int(newest[0]) if newest else 0
         last_id = after_id
@@ -138,6 +140,7 @@ class ChatSubscription:
                 conversation_id = event.get("conversation_id")
                 if (
                     not isinstance(conversation_id, int)
+                    or not isinstance(kind, str)
                     or kind not in svc.InboxEventKind.__members__
                 ):
                     continue  # RESYNC: the inbox has no history to replay

@@ -51,8 +51,10 @@ except ImportError:  # pragma: no cover - identity not merged yet
 ASSISTANT_NAME = "Ассистент Psyline"
 NOT_LOADED: Any = object()
 
-ChatErrorCode = strawberry.enum(svc.ChatErrorCode, description="Why a chat action was refused.")
-InboxEventKind = strawberry.enum(svc.InboxEventKind, description="What happened in the care inbox.")
+ChatErrorCode = svc.ChatErrorCode
+InboxEventKind = svc.InboxEventKind
+strawberry.enum(ChatErrorCode, description="Why a chat action was refused.")
+strawberry.enum(InboxEventKind, description="What happened in the care inbox.")
 
 
 @strawberry.enum(description="Who wrote a message: a person's role, or the assistant.")
@@ -211,7 +213,7 @@ class CareConversation(Node):
 
     @strawberry.field(description="The client (display name and masked phone).")
     async def client(self, info: Info) -> CareClient | None:
-        user = await info.context.loaders[ChatUserById].load(self._row.client_id)  # type: ignore[attr-defined]
+        user = await info.context.loaders[ChatUserById].load(self._row.client_id)
         if user is None:
             return None
         return CareClient(display_name=user.display_name, masked_phone=mask_phone(user.phone_e164))
