@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfoNotFoundError
 
@@ -91,6 +92,38 @@ async def _occupy(booking: Booking) -> None:
             for c in cells(booking.starts_at, booking.blocked_until)
         ]
     )
+
+
+async def _insert_confirmed(
+    client_id: int,
+    psychologist_id: int,
+    service: Service,
+    starts_at: datetime,
+    ends_at: datetime,
+    blocked_until: datetime,
+    *,
+    price: Decimal,
+    currency: str,
+    idempotency_key: str | None = None,
+    rescheduled_from_id: int | None = None,
+) -> Booking:
+    """Insert a CONFIRMED booking and occupy its time (inside the caller's transaction)."""
+    booking = await Booking.create(
+        client_id=client_id,
+        psychologist_id=psychologist_id,
+        service_id=service.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        blocked_until=blocked_until,
+        status=BookingStatus.CONFIRMED,
+        price=price,
+        currency=currency,
+        idempotency_key=idempotency_key,
+        rescheduled_from_id=rescheduled_from_id,
+        video_room=new_room_name(),
+    )
+    await _occupy(booking)
+    return booking
 
 
 async def _lock_client(client_id: int) -> None:
@@ -230,20 +263,17 @@ async def book_slot(
                 # Re-check the client's rules where no other booking of theirs can sneak in.
                 await _lock_client(client_id)
                 await _check_client(settings, client_id, slot.starts_at, end, now)
-                booking = await Booking.create(
-                    client_id=client_id,
-                    psychologist_id=p.id,
-                    service_id=service.id,
-                    starts_at=slot.starts_at,
-                    ends_at=end,
-                    blocked_until=blocked_until,
-                    status=BookingStatus.CONFIRMED,
+                booking = await _insert_confirmed(
+                    client_id,
+                    p.id,
+                    service,
+                    slot.starts_at,
+                    end,
+                    blocked_until,
                     price=service.price,
                     currency=service.currency,
                     idempotency_key=key,
-                    video_room=new_room_name(),
                 )
-                await _occupy(booking)
         except IntegrityError as exc:
             raise UserError(
                 "SLOT_UNAVAILABLE", "This time was just taken by someone else.", "slotId"
@@ -336,21 +366,17 @@ async def reschedule_booking(
             if changed != 1:
                 raise UserError("NOT_RESCHEDULABLE", "This booking has just changed; reload it.")
             await _release(old.id)
-            new = await Booking.create(
-                client_id=client_id,
-                psychologist_id=p.id,
-                service_id=service.id,
-                starts_at=slot.starts_at,
-                ends_at=end,
-                blocked_until=blocked_until,
-                status=BookingStatus.CONFIRMED,
+            new = await _insert_confirmed(
+                client_id,
+                p.id,
+                service,
+                slot.starts_at,
+                end,
+                blocked_until,
                 price=old.price,
                 currency=old.currency,
-                idempotency_key=None,
                 rescheduled_from_id=old.id,
-                video_room=new_room_name(),
             )
-            await _occupy(new)
     except IntegrityError as exc:
         raise UserError(
             "SLOT_UNAVAILABLE", "This time was just taken by someone else.", "slotId"
