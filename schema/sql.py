@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,3 +28,48 @@ def param(index: int) -> str:
 
 async def fetch(sql: str, values: Sequence[Any]) -> list[dict[str, Any]]:
     return await db().execute_query_dict(sql, list(values))
+
+
+PageKey = tuple[int, int, int | None]  # parent id, rows wanted, id below which to start
+
+
+async def newest_per_parent(
+    keys: list[PageKey],
+    *,
+    table: str,
+    parent: str,
+    where: str = "",
+    select: str = "ranked.*",
+    join: str = "",
+) -> dict[PageKey, list[dict[str, Any]]]:
+    """Newest-first rows (by id) of many parents: one statement per distinct (limit, cursor).
+
+    A window function ranks each parent's rows; ``where`` narrows the inner query
+    (e.g. ``AND is_published``), ``select``/``join`` may add columns of a joined
+    table to each row (aliased ``ranked`` for the paged table).
+    """
+    by_shape: dict[tuple[int, int | None], list[int]] = defaultdict(list)
+    for parent_id, limit, before in keys:
+        by_shape[(limit, before)].append(parent_id)
+    found: dict[PageKey, list[dict[str, Any]]] = {}
+    for (limit, before), parents in by_shape.items():
+        values: list[Any] = list(parents)
+        seek = ""
+        if before is not None:
+            values.append(before)
+            seek = f"AND id < {param(len(values))}"
+        values.append(limit)
+        rows = await fetch(
+            f"SELECT {select} FROM (SELECT t.*, ROW_NUMBER() OVER ("  # noqa: S608
+            f"PARTITION BY {parent} ORDER BY id DESC) AS rn FROM {table} t "
+            f"WHERE {parent} IN ({placeholders(len(parents))}) {where} {seek}) ranked {join} "
+            f"WHERE rn <= {param(len(values))} ORDER BY ranked.{parent}, rn",
+            values,
+        )
+        grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            row.pop("rn")
+            grouped[row[parent]].append(row)
+        for parent_id in parents:
+            found[(parent_id, limit, before)] = grouped.get(parent_id, [])
+    return found

@@ -8,7 +8,7 @@ from typing import Any
 from app.catalogue import visible_psychologists
 from models.catalogue import Credential, Method, Psychologist, Review, Service, Topic
 from schema.loader import Loader, group_by, index_by
-from schema.sql import fetch, param, placeholders
+from schema.sql import PageKey, fetch, newest_per_parent, placeholders
 
 
 class PsychologistById(Loader[int, Psychologist | None]):
@@ -89,7 +89,7 @@ class AllTopics(Loader[str, list[Topic]]):
         return [rows for _ in keys]
 
 
-ReviewPageKey = tuple[int, int, int | None]  # psychologist, size + 1, id after which to start
+ReviewPageKey = PageKey  # psychologist, size + 1, id after which to start
 
 
 class ReviewPage(Loader[ReviewPageKey, list[Review]]):
@@ -100,29 +100,7 @@ class ReviewPage(Loader[ReviewPageKey, list[Review]]):
     """
 
     async def load_batch(self, keys: list[ReviewPageKey]) -> list[list[Review]]:
-        by_shape: dict[tuple[int, int | None], list[int]] = defaultdict(list)
-        for pid, limit, after in keys:
-            by_shape[(limit, after)].append(pid)
-        found: dict[ReviewPageKey, list[Review]] = {}
-        for (limit, after), pids in by_shape.items():
-            values: list[Any] = list(pids)
-            seek = ""
-            if after is not None:
-                values.append(after)
-                seek = f"AND id < {param(len(values))}"
-            values.append(limit)
-            rows = await fetch(
-                "SELECT * FROM (SELECT r.*, ROW_NUMBER() OVER ("  # noqa: S608
-                "PARTITION BY psychologist_id ORDER BY id DESC) AS rn "
-                "FROM reviews r WHERE is_published AND psychologist_id IN "
-                f"({placeholders(len(pids))}) {seek}) ranked "
-                f"WHERE rn <= {param(len(values))} ORDER BY psychologist_id, rn",
-                values,
-            )
-            grouped: dict[int, list[Review]] = defaultdict(list)
-            for row in rows:
-                row.pop("rn")
-                grouped[row["psychologist_id"]].append(Review._init_from_db(**row))
-            for pid in pids:
-                found[(pid, limit, after)] = grouped.get(pid, [])
-        return [found[k] for k in keys]
+        found = await newest_per_parent(
+            keys, table="reviews", parent="psychologist_id", where="AND is_published"
+        )
+        return [[Review._init_from_db(**row) for row in found[k]] for k in keys]

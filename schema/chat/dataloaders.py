@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from app.chat.service import unread_sql
 from models.chat import Conversation, Message
 from models.identity import User
 from schema.loader import Loader, index_by
-from schema.sql import fetch, param, placeholders
+from schema.sql import PageKey, fetch, newest_per_parent, param, placeholders
 
 
 class ConversationById(Loader[int, Conversation | None]):
@@ -73,36 +72,18 @@ class UnreadCount(Loader[int, int]):
         return [counts.get(k, 0) for k in keys]
 
 
-MessagePageKey = tuple[int, int, int | None]  # conversation, size + 1, id before which to start
+MessagePageKey = PageKey  # conversation, size + 1, id before which to start
 
 
 class MessagePage(Loader[MessagePageKey, list[Authored]]):
     """Newest-first message pages of many conversations in one statement per page shape."""
 
     async def load_batch(self, keys: list[MessagePageKey]) -> list[list[Authored]]:
-        by_shape: dict[tuple[int, int | None], list[int]] = defaultdict(list)
-        for cid, limit, before in keys:
-            by_shape[(limit, before)].append(cid)
-        found: dict[MessagePageKey, list[Authored]] = {}
-        for (limit, before), cids in by_shape.items():
-            values: list[Any] = list(cids)
-            seek = ""
-            if before is not None:
-                values.append(before)
-                seek = f"AND id < {param(len(values))}"
-            values.append(limit)
-            rows = await fetch(
-                f"SELECT ranked.*, {_WITH_AUTHOR} FROM (SELECT m.*, ROW_NUMBER() OVER ("  # noqa: S608
-                "PARTITION BY conversation_id ORDER BY id DESC) AS rn "
-                f"FROM care_messages m WHERE conversation_id IN ({placeholders(len(cids))}) "
-                f"{seek}) ranked LEFT JOIN users u ON u.id = ranked.author_id "
-                f"WHERE rn <= {param(len(values))} ORDER BY ranked.conversation_id, rn",
-                values,
-            )
-            grouped: dict[int, list[Authored]] = defaultdict(list)
-            for row in rows:
-                row.pop("rn")
-                grouped[row["conversation_id"]].append(_authored(row))
-            for cid in cids:
-                found[(cid, limit, before)] = grouped.get(cid, [])
-        return [found[k] for k in keys]
+        found = await newest_per_parent(
+            keys,
+            table="care_messages",
+            parent="conversation_id",
+            select=f"ranked.*, {_WITH_AUTHOR}",
+            join="LEFT JOIN users u ON u.id = ranked.author_id",
+        )
+        return [[_authored(row) for row in found[k]] for k in keys]
