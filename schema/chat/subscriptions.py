@@ -20,6 +20,7 @@ from typing import cast
 import strawberry
 
 from app import policy, pubsub
+from app.auth import authenticate
 from app.auth.viewer import Viewer
 from app.chat import service as svc
 from app.chat.delivery import BATCH, messages_for_delivery
@@ -44,15 +45,19 @@ def _seconds_left(viewer: Viewer) -> float:
 
 
 async def _next_event(events: pubsub.Subscription, viewer: Viewer) -> dict[str, object] | None:
-    """The next pub/sub event, or AuthError once the viewer's token expires."""
-    left = _seconds_left(viewer)
-    if left <= 0:
-        raise AuthError(EXPIRED)
-    try:
-        async with asyncio.timeout(left):
-            return await events.get()
-    except TimeoutError:
-        raise AuthError(EXPIRED) from None
+    """The next pub/sub event, or AuthError once the token expires or the session ends."""
+    while True:
+        left = _seconds_left(viewer)
+        if left <= 0:
+            raise AuthError(EXPIRED)
+        try:
+            async with asyncio.timeout(min(left, authenticate.SESSION_RECHECK_SECONDS)):
+                return await events.get()
+        except TimeoutError:
+            if _seconds_left(viewer) <= 0:
+                raise AuthError(EXPIRED) from None
+            if not await authenticate.session_still_active(viewer.session_id):
+                raise AuthError(authenticate.SESSION_ENDED) from None
 
 
 def _fresh_loaders(info: Info) -> None:
