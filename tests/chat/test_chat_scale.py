@@ -57,27 +57,31 @@ async def test_a_thousand_subscriptions_release_tasks_and_memory(
     person, conversation = await client_with_conversation(client, settings)
     cid = conversation["id"]
     # A warm-up round brings pools, parser and validation caches to their steady
-    # size; the second round of 1,000 must leave tasks and memory where it found
-    # them. Memory is measured as the number of live Python objects after a full
-    # collection: a leak of anything per subscription (generator, task, queue,
-    # context, loader) grows it by at least 1,000, while caches that replace
-    # entries keep it flat. (tracemalloc would count replaced cache entries as
-    # growth and slows the round down five-fold.)
+    # size; then each measured round of 1,000 must leave tasks and memory where it
+    # found them. Memory is measured as the number of live Python objects after a
+    # full collection: a leaked subscription keeps at least its task, coroutine,
+    # generator and queue alive, >= 4,000 objects in EVERY round of 1,000, while
+    # caches that replace entries keep it flat (noise seen: a few hundred either
+    # way). A one-off growth (e.g. the database pool opening one more connection
+    # under a higher peak) shows in one round only, so the
+    # smaller growth of two measured rounds is what must stay small. (tracemalloc
+    # would count replaced cache entries as growth and slows a round five-fold.)
     warm = await _round(live_server, person.token, cid)
     await asyncio.sleep(0.5)
     gc.collect()
     tasks_before = len(asyncio.all_tasks())
     subscribers_before = pubsub.current().subscriber_count()
-    objects_before = len(gc.get_objects())
-    seconds = await _round(live_server, person.token, cid)
-    tasks_after = await _settle(tasks_before)
-    gc.collect()
-    objects_after = len(gc.get_objects())
-    assert pubsub.current().subscriber_count() == subscribers_before
-    assert tasks_after <= tasks_before, (tasks_before, tasks_after)
-    grown = objects_after - objects_before
+    growth: list[int] = []
+    for _ in range(2):
+        objects_before = len(gc.get_objects())
+        seconds = await _round(live_server, person.token, cid)
+        tasks_after = await _settle(tasks_before)
+        gc.collect()
+        growth.append(len(gc.get_objects()) - objects_before)
+        assert pubsub.current().subscriber_count() == subscribers_before
+        assert tasks_after <= tasks_before, (tasks_before, tasks_after)
     print(
         f"warm-up {warm:.1f}s, 1000 subscriptions in {seconds:.1f}s: "
-        f"tasks {tasks_before}->{tasks_after}, live objects {grown:+d}"
+        f"tasks {tasks_before}->{tasks_after}, live objects per round {growth}"
     )
-    assert grown < 500, f"{grown} more live objects after 1,000 subscriptions"
+    assert min(growth) < 1000, f"live objects grew by {growth} in two rounds of 1,000"
