@@ -54,9 +54,7 @@ class PsylineGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         ctx = Context(settings=self.settings, request=request, response=response)
         if isinstance(request, WebSocket):
-            # Authenticated in on_ws_connect; the viewer is kept on the connection.
-            ctx.viewer = request.scope.get("psyline.viewer")
-            return ctx
+            return ctx  # one context per connection: on_ws_connect sets its viewer
         try:
             ctx.viewer = await authenticate(self.settings, request.headers.get("authorization"))
         except AuthError as exc:
@@ -83,8 +81,6 @@ class PsylineGraphQL(GraphQL[Context, None]):
         if viewer is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         context.viewer = viewer
-        if isinstance(context.request, WebSocket):
-            context.request.scope["psyline.viewer"] = viewer
         return UNSET  # type: ignore[no-any-return]  # strawberry declares UNSET as Any
 
     async def render_graphql_ide(self, request: Request) -> Response:

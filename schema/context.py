@@ -49,7 +49,6 @@ class Context:
     auth_error: AuthError | None = None
     # The WebSocket ``connection_init`` payload (strawberry sets it when the attribute exists).
     connection_params: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
