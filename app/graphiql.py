@@ -15,23 +15,7 @@ from __future__ import annotations
 
 import html
 import json
-from functools import cache
-from typing import Any
 
-from graphql import (
-    REMOVE,
-    DocumentNode,
-    FieldNode,
-    GraphQLSchema,
-    TypeInfo,
-    TypeInfoVisitor,
-    VariableDefinitionNode,
-    VariableNode,
-    Visitor,
-    parse,
-    print_ast,
-    visit,
-)
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
@@ -105,66 +89,8 @@ CSP = (
 )
 
 
-def strip_unknown_fields(
-    document: DocumentNode, schema: GraphQLSchema, only: set[str] | None = None
-) -> DocumentNode:
-    """Remove field selections the schema does not have (optionally only those named).
-
-    Lets a contract document run before every field of it has landed; once the
-    field exists it is kept, so the stripping becomes a no-op by itself.
-    """
-    type_info = TypeInfo(schema)
-
-    class Strip(Visitor):
-        def enter_field(self, node: FieldNode, *_args: Any) -> Any:
-            if only is not None and node.name.value not in only:
-                return None
-            if type_info.get_parent_type() is not None and type_info.get_field_def() is None:
-                return REMOVE
-            return None
-
-    stripped: DocumentNode = visit(document, TypeInfoVisitor(type_info, Strip()))
-    return _drop_unused_variables(stripped)
-
-
-def without_fields(document: DocumentNode, names: set[str]) -> DocumentNode:
-    """Remove every selection of the named fields (and variables left unused)."""
-
-    class Strip(Visitor):
-        def enter_field(self, node: FieldNode, *_args: Any) -> Any:
-            return REMOVE if node.name.value in names else None
-
-    stripped: DocumentNode = visit(document, Strip())
-    return _drop_unused_variables(stripped)
-
-
-def _drop_unused_variables(document: DocumentNode) -> DocumentNode:
-    """Drop variable definitions that no remaining selection uses (GraphQL forbids them)."""
-    used: set[str] = set()
-
-    class Collect(Visitor):
-        def enter_variable_definition(self, *_args: Any) -> Any:
-            return False  # the definition itself is not a use; skip its subtree
-
-        def enter_variable(self, node: VariableNode, *_args: Any) -> None:
-            used.add(node.name.value)
-
-    visit(document, Collect())
-
-    class Drop(Visitor):
-        def enter_variable_definition(self, node: VariableDefinitionNode, *_args: Any) -> Any:
-            return None if node.variable.name.value in used else REMOVE
-
-    result: DocumentNode = visit(document, Drop())
-    return result
-
-
-@cache
 def default_query() -> str:
-    from schema import schema
-
-    doc = strip_unknown_fields(parse(CATALOGUE_QUERY), schema._schema)
-    return SIGN_IN_HELP + "\n" + print_ast(doc) + "\n"
+    return SIGN_IN_HELP + "\n" + CATALOGUE_QUERY
 
 
 def _ws_origin(request: Request) -> str:

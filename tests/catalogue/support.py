@@ -7,32 +7,63 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
-from graphql import parse, print_ast
+from graphql import (
+    REMOVE,
+    DocumentNode,
+    FieldNode,
+    VariableDefinitionNode,
+    VariableNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
 
-from app.graphiql import strip_unknown_fields, without_fields
 from models.catalogue import Psychologist, Review, Service
 from models.enums import ServiceKind, VettingStatus
-from schema import schema
 from schema.relay import decode_id
 from tests.helpers import gql, op
 
 
-def contract(name: str, *pending_fields: str, force: bool = False) -> str:
-    """A contract operation minus the named fields while the schema lacks them.
-
-    Once a field exists in the schema it is kept: the stripping is then a no-op.
-    ``force`` removes the named fields even when they exist.
-    """
-    doc = parse(op(name))
-    if force:
-        doc = without_fields(doc, set(pending_fields))
-    else:
-        doc = strip_unknown_fields(doc, schema._schema, only=set(pending_fields))
-    return print_ast(doc)
+def without(name: str, *fields: str) -> str:
+    """A contract operation minus every selection of the named fields."""
+    return print_ast(without_fields(parse(op(name)), set(fields)))
 
 
-CATALOGUE = contract("Catalogue", "nextSlots")
-PROFILE = contract("PsychologistProfile", "availability")
+def without_fields(document: DocumentNode, names: set[str]) -> DocumentNode:
+    """Remove every selection of the named fields (and variables left unused)."""
+
+    class Strip(Visitor):
+        def enter_field(self, node: FieldNode, *_args: Any) -> Any:
+            return REMOVE if node.name.value in names else None
+
+    stripped: DocumentNode = visit(document, Strip())
+    return _drop_unused_variables(stripped)
+
+
+def _drop_unused_variables(document: DocumentNode) -> DocumentNode:
+    """Drop variable definitions that no remaining selection uses (GraphQL forbids them)."""
+    used: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_variable_definition(self, *_args: Any) -> Any:
+            return False  # the definition itself is not a use; skip its subtree
+
+        def enter_variable(self, node: VariableNode, *_args: Any) -> None:
+            used.add(node.name.value)
+
+    visit(document, Collect())
+
+    class Drop(Visitor):
+        def enter_variable_definition(self, node: VariableDefinitionNode, *_args: Any) -> Any:
+            return None if node.variable.name.value in used else REMOVE
+
+    result: DocumentNode = visit(document, Drop())
+    return result
+
+
+CATALOGUE = op("Catalogue")
+PROFILE = op("PsychologistProfile")
 PROFILE_VARS = {"from": "2026-01-01T00:00:00+00:00", "to": "2026-01-02T00:00:00+00:00"}
 
 
