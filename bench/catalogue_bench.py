@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from app.booking.slots import Schedule, WeeklyHours, iter_free_starts  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from bench.common import free_port, start_server  # noqa: E402
+from schema.sql import placeholders  # noqa: E402
 from tests.helpers import op  # noqa: E402
 
 DEMO_SIZE = 112  # the realistic demo catalogue; larger sizes add generated psychologists
@@ -142,9 +143,7 @@ async def prepare(settings: Settings, size: int) -> dict[str, Any]:
             "client_id, psychologist_id, service_id, starts_at, ends_at, blocked_until, "
             "status, price, currency, video_room, created_at, updated_at"
         )
-        marks = ["?"] * 12 if dialect == "sqlite" else [f"${i}" for i in range(1, 13)]
-        values = ", ".join(marks)
-        sql = f"INSERT INTO bookings ({cols}) VALUES ({values})"
+        sql = f"INSERT INTO bookings ({cols}) VALUES ({placeholders(12)})"
         if dialect == "sqlite":  # the sqlite driver wants ISO strings for timestamps
             for r in rows:
                 for i in (3, 4, 5, 10, 11):
@@ -238,7 +237,7 @@ async def grow_catalogue(size: int) -> None:
     methods = list(await Method.all().values_list("id", flat=True))
     topics = list(await Topic.all().values_list("id", flat=True))
     conn = connections.get("default")
-    mark = "?, ?" if conn.capabilities.dialect == "sqlite" else "$1, $2"
+    mark = placeholders(2)
     for table, column, pool in (
         ("psychologist_methods", "method_id", methods),
         ("psychologist_topics", "topic_id", topics),

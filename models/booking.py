@@ -86,6 +86,7 @@ class BookingPolicy(Model):
     psychologist: fields.OneToOneRelation[Psychologist] = fields.OneToOneField(
         "catalogue.Psychologist", related_name="booking_policy", on_delete=fields.CASCADE
     )
+    psychologist_id: int
     buffer_minutes = fields.SmallIntField(default=10)
     min_notice_minutes = fields.IntField(default=120)
     horizon_days = fields.SmallIntField(default=30)
@@ -100,13 +101,15 @@ class Booking(Model):
     client: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="bookings", on_delete=fields.RESTRICT
     )
-    client_id: int  # set by Tortoise from ``client``; declared for type checkers
+    client_id: int  # the ``*_id`` of foreign keys: set by Tortoise, declared for type checkers
     psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
         "catalogue.Psychologist", related_name="bookings", on_delete=fields.RESTRICT
     )
+    psychologist_id: int
     service: fields.ForeignKeyRelation[Service] = fields.ForeignKeyField(
         "catalogue.Service", related_name="bookings", on_delete=fields.RESTRICT
     )
+    service_id: int
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
     blocked_until = fields.DatetimeField(description="ends_at + the buffer at booking time")
@@ -117,6 +120,7 @@ class Booking(Model):
     rescheduled_from: fields.ForeignKeyNullableRelation[Booking] = fields.ForeignKeyField(
         "booking.Booking", related_name="rescheduled_to", null=True, on_delete=fields.SET_NULL
     )
+    rescheduled_from_id: int | None
     cancel_reason = fields.CharField(max_length=500, null=True)
     cancelled_at = fields.DatetimeField(null=True)
     video_room = fields.CharField(max_length=64, unique=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -292,25 +292,20 @@ async def search(
     per_psychologist: int | None,
     windows: Sequence[int] = CARD_WINDOWS,
     until: datetime | None = None,
-    ids: IdSource | None = None,
-    enough: Callable[[dict[int, list[SlotInfo]]], bool] | None = None,
     start: datetime | None = None,
-    exclude_booking: int | None = None,
-    cache: bool = False,
     preloaded: tuple[dict[int, list[ServiceLite]], _Static] | None = None,
 ) -> dict[int, list[SlotInfo]]:
     """Free slots of many psychologists, earliest first, with growing windows.
 
     ``per_psychologist`` slots at most each (None: all in the range, one window);
-    ``until`` caps the search (exclusive); ``enough(found)`` stops early between
-    windows. ``ids`` may be a subquery selecting the same psychologists (avoids
-    huge IN lists). ``cache``: use the per-process cache of working hours and policies.
+    ``until`` caps the search (exclusive); ``start``: no slot before it; ``preloaded``:
+    services and static rows already loaded by the caller.
     """
     found: dict[int, list[SlotInfo]] = {}
     if not candidates:
         return found
     zones = dict(candidates)
-    id_source: IdSource = ids if ids is not None else list(zones)
+    id_source: IdSource = list(zones)
     if preloaded is not None:
         services, static = preloaded
     else:
@@ -319,7 +314,7 @@ async def search(
     if not pending:
         return found
     if preloaded is None:
-        static = await (_cached_static(pending) if cache else _load_static(id_source))
+        static = await _load_static(id_source)
     reach = timedelta(
         minutes=max(s.duration_minutes for pid in pending for s in services[pid])
         + max(static.policy.get(pid, DEFAULT_POLICY).buffer_minutes for pid in pending)
@@ -334,12 +329,10 @@ async def search(
         bounds = [now + timedelta(hours=h) for h in windows if now + timedelta(hours=h) < final_end]
     bounds.append(final_end)
     window_start = begin
-    everyone = len(pending) == len(zones)
     for window_end in bounds:
         if window_end <= window_start:
             continue
-        source: IdSource = id_source if everyone else list(pending)
-        dynamic = await _load_dynamic(source, window_start, window_end, exclude_booking, reach)
+        dynamic = await _load_dynamic(pending, window_start, window_end, reach=reach)
         still: list[int] = []
         for pid in pending:
             have = found.setdefault(pid, [])
@@ -350,10 +343,9 @@ async def search(
             )
             if per_psychologist is None or len(have) < per_psychologist:
                 still.append(pid)
-        everyone = everyone and len(still) == len(pending)
         pending = still
         window_start = window_end
-        if not pending or (enough is not None and enough(found)):
+        if not pending:
             break
     return {pid: slots for pid, slots in found.items() if slots}
 
@@ -413,9 +405,8 @@ def require_aware(value: datetime, field: str) -> datetime:
     return value
 
 
-async def _catalogue(flt: CatalogueFilter) -> tuple[list[Candidate], Subquery]:
-    candidates = [(pid, tz) for pid, tz in await _rows(filtered(flt).values_list("id", "timezone"))]
-    return candidates, Subquery(filtered(flt).values("id"))
+async def _catalogue(flt: CatalogueFilter) -> list[Candidate]:
+    return [(pid, tz) for pid, tz in await _rows(filtered(flt).values_list("id", "timezone"))]
 
 
 NO_SLOT = 2**62  # sort key of psychologists without a free slot: after everyone else
@@ -452,7 +443,7 @@ async def rank_by_first_slot(
     kind = flt.service_kind or ServiceKind.SESSION
     ids = Subquery(filtered(flt).values("id"))
     if everyone:  # a full ordering lists psychologists without the service too (last)
-        candidates, _ = await _catalogue(flt)
+        candidates = await _catalogue(flt)
         services = await load_services(ids, kind)
     else:  # only who offers the service can have a slot: one statement gives both
         services, candidates = await load_services(ids, kind, with_zones=True)

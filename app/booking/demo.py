@@ -84,11 +84,14 @@ async def seed_working_hours(ids: list[int] | None = None) -> int:
         invalidate_static_cache()
     if policies:
         existing = set(
-            await BookingPolicy.filter(
-                psychologist_id__in=[p.psychologist_id for p in policies]  # type: ignore[attr-defined]
-            ).values_list("psychologist_id", flat=True)
+            cast(
+                "list[int]",
+                await BookingPolicy.filter(
+                    psychologist_id__in=[p.psychologist_id for p in policies]
+                ).values_list("psychologist_id", flat=True),
+            )
         )
-        new = [p for p in policies if p.psychologist_id not in existing]  # type: ignore[attr-defined]
+        new = [p for p in policies if p.psychologist_id not in existing]
         await BookingPolicy.bulk_create(new, batch_size=2000)
     return len(all_ids) - len(have)
 

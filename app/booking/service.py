@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
 from tortoise import connections
@@ -88,7 +89,7 @@ async def _occupy(booking: Booking) -> None:
         return
     await BookedCell.bulk_create(
         [
-            BookedCell(psychologist_id=booking.psychologist_id, cell=c, booking_id=booking.id)  # type: ignore[attr-defined]
+            BookedCell(psychologist_id=booking.psychologist_id, cell=c, booking_id=booking.id)
             for c in cells(booking.starts_at, booking.blocked_until)
         ]
     )
@@ -148,8 +149,8 @@ async def _release(booking_id: int) -> None:
 def _same_slot(booking: Booking, slot: SlotRef | None) -> bool:
     return (
         slot is not None
-        and booking.psychologist_id == slot.psychologist_id  # type: ignore[attr-defined]
-        and booking.service_id == slot.service_id  # type: ignore[attr-defined]
+        and booking.psychologist_id == slot.psychologist_id
+        and booking.service_id == slot.service_id
         and booking.starts_at == slot.starts_at
     )
 
@@ -289,10 +290,25 @@ async def book_slot(
     return booking
 
 
+async def _get_booking(booking_id: int | None) -> Booking | None:
+    """``booking_id`` is None when the global ID was not a Booking's."""
+    return await Booking.get_or_none(id=booking_id) if booking_id is not None else None
+
+
+async def _leave_confirmed(booking: Booking, **changes: Any) -> bool:
+    """Apply ``changes`` only if the booking is still CONFIRMED (a guarded UPDATE, so two
+    racing requests cannot both move it); the row object follows, no re-read needed."""
+    changed = await Booking.filter(id=booking.id, status=BookingStatus.CONFIRMED).update(**changes)
+    if changed != 1:
+        return False
+    for name, value in changes.items():
+        setattr(booking, name, value)
+    return True
+
+
 async def _client_booking(viewer: Viewer, booking_id: int | None) -> Booking:
     """A booking the viewer may cancel/reschedule (``app.policy``); else NOT_FOUND."""
-    booking = await Booking.get_or_none(id=booking_id) if booking_id is not None else None
-    return require_manage_booking(viewer, booking)
+    return require_manage_booking(viewer, await _get_booking(booking_id))
 
 
 async def cancel_booking(
@@ -314,13 +330,12 @@ async def cancel_booking(
     free_until = booking.starts_at - timedelta(hours=settings.free_cancellation_hours)
     status = BookingStatus.CANCELLED if now <= free_until else BookingStatus.LATE_CANCELLED
     async with in_transaction():
-        changed = await Booking.filter(id=booking.id, status=BookingStatus.CONFIRMED).update(
-            status=status, cancel_reason=reason or None, cancelled_at=now, updated_at=now
+        changed = await _leave_confirmed(
+            booking, status=status, cancel_reason=reason or None, cancelled_at=now, updated_at=now
         )
-        if changed != 1:
+        if not changed:
             raise UserError("NOT_CANCELLABLE", "This booking has just changed; reload it.")
         await _release(booking.id)
-    await booking.refresh_from_db()
     await events.emit("booking_cancelled", booking_id=booking.id)
     return booking
 
@@ -343,8 +358,7 @@ async def reschedule_booking(
     if old.status != BookingStatus.CONFIRMED or old.starts_at <= now:
         raise UserError("NOT_RESCHEDULABLE", "Only upcoming confirmed bookings can be moved.")
     if slot is not None and (
-        slot.psychologist_id != old.psychologist_id  # type: ignore[attr-defined]
-        or slot.service_id != old.service_id  # type: ignore[attr-defined]
+        slot.psychologist_id != old.psychologist_id or slot.service_id != old.service_id
     ):
         raise UserError(
             "INVALID_SLOT",
@@ -360,10 +374,8 @@ async def reschedule_booking(
         async with in_transaction():
             await _lock_client(client_id)
             await _check_client(settings, client_id, slot.starts_at, end, now, replacing=old.id)
-            changed = await Booking.filter(id=old.id, status=BookingStatus.CONFIRMED).update(
-                status=BookingStatus.RESCHEDULED, updated_at=now
-            )
-            if changed != 1:
+            changed = await _leave_confirmed(old, status=BookingStatus.RESCHEDULED, updated_at=now)
+            if not changed:
                 raise UserError("NOT_RESCHEDULABLE", "This booking has just changed; reload it.")
             await _release(old.id)
             new = await _insert_confirmed(
@@ -395,21 +407,17 @@ async def finish_booking(
     """COMPLETED or NO_SHOW, by the booking's psychologist or an admin, after the end."""
     assert status in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
     now = _now(now)
-    booking = await Booking.get_or_none(id=booking_id) if booking_id is not None else None
+    booking = await _get_booking(booking_id)
     if booking is None:
         raise booking_not_found()
-    p = await Psychologist.get(id=booking.psychologist_id)  # type: ignore[attr-defined]
+    p = await Psychologist.get(id=booking.psychologist_id)
     require_complete_booking(viewer, booking, p.user_id)  # type: ignore[attr-defined]
     if booking.status != BookingStatus.CONFIRMED:
         raise UserError("INVALID_STATUS", "Only confirmed bookings can be closed.")
     if now < booking.ends_at:
         raise UserError("BOOKING_NOT_ENDED", "The session has not ended yet.")
-    changed = await Booking.filter(id=booking.id, status=BookingStatus.CONFIRMED).update(
-        status=status, updated_at=now
-    )
-    if changed != 1:
+    if not await _leave_confirmed(booking, status=status, updated_at=now):
         raise UserError("INVALID_STATUS", "This booking has just changed; reload it.")
-    await booking.refresh_from_db()
     await events.emit(f"booking_{status.value.lower()}", booking_id=booking.id)
     return booking
 

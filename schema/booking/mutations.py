@@ -79,6 +79,15 @@ def _booking_pk(value: str) -> int | None:
     return decode_id(value, "Booking")
 
 
+async def _finish(
+    info: Info, input: FinishBookingInput, status: BookingStatus
+) -> FinishBookingPayload:
+    """completeBooking and markNoShow differ only in the status they set."""
+    viewer = info.context.require_viewer()
+    row = await svc.finish_booking(viewer, _booking_pk(input.booking_id), status)
+    return FinishBookingPayload(booking=Booking.from_model(row))
+
+
 @strawberry.type
 class BookingMutation:
     @strawberry.mutation(
@@ -139,11 +148,7 @@ class BookingMutation:
         info: Info,
         input: FinishBookingInput,
     ) -> FinishBookingPayload:
-        viewer = info.context.require_viewer()
-        row = await svc.finish_booking(
-            viewer, _booking_pk(input.booking_id), BookingStatus.COMPLETED
-        )
-        return FinishBookingPayload(booking=Booking.from_model(row))
+        return await _finish(info, input, BookingStatus.COMPLETED)
 
     @strawberry.mutation(description="Marks an ended session NO_SHOW (psychologist or admin).")
     @user_errors(FinishBookingPayload)
@@ -152,6 +157,4 @@ class BookingMutation:
         info: Info,
         input: FinishBookingInput,
     ) -> FinishBookingPayload:
-        viewer = info.context.require_viewer()
-        row = await svc.finish_booking(viewer, _booking_pk(input.booking_id), BookingStatus.NO_SHOW)
-        return FinishBookingPayload(booking=Booking.from_model(row))
+        return await _finish(info, input, BookingStatus.NO_SHOW)

@@ -10,10 +10,9 @@ from app import catalogue, policy
 from app.booking import availability
 from app.booking import service as svc
 from app.errors import BadInput
-from models.catalogue import Psychologist as PsychologistRow
 from models.identity import User
 from schema.booking.dataloaders import BookingById
-from schema.booking.types import Booking, BookingConnection, Slot
+from schema.booking.types import Booking, BookingConnection, Slot, psychologist_user_id_for
 from schema.catalogue.queries import PsychologistFilter, to_catalogue_filter
 from schema.context import Info
 from schema.relay import MAX_PAGE_SIZE, PageArgs, build_connection, encode_cursor, register_node
@@ -77,10 +76,7 @@ async def _booking_node(info: Info, pk: int) -> Booking | None:
     row = await info.context.loaders[BookingById].load(pk)
     if row is None:
         return None
-    owner_user_id = None
-    if not policy.is_booking_client(viewer, row):
-        p = await PsychologistRow.get_or_none(id=row.psychologist_id)  # type: ignore[attr-defined]
-        owner_user_id = p.user_id if p else None  # type: ignore[attr-defined]
+    owner_user_id = await psychologist_user_id_for(info, viewer, row)
     return Booking.from_model(row) if policy.can_view_booking(viewer, row, owner_user_id) else None
 
 

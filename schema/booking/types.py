@@ -9,6 +9,7 @@ from typing import ClassVar
 import strawberry
 
 from app import policy
+from app.auth.viewer import Viewer
 from app.booking import service as svc
 from app.booking import video
 from app.booking.availability import SlotInfo
@@ -93,6 +94,15 @@ class VideoCall:
     )
 
 
+async def psychologist_user_id_for(info: Info, viewer: Viewer, row: m.Booking) -> int | None:
+    """The user behind the booking's psychologist, as ``app.policy`` rules need it;
+    not loaded (None) when the viewer is the booking's client."""
+    if policy.is_booking_client(viewer, row):
+        return None
+    p = await info.context.loaders[AnyPsychologistById].load(row.psychologist_id)
+    return p.user_id if p is not None else None  # type: ignore[attr-defined]
+
+
 @strawberry.type(description="A client's reservation of a slot.")
 class Booking(Node):
     status: BookingStatus  # type: ignore[valid-type]
@@ -105,14 +115,12 @@ class Booking(Node):
 
     @classmethod
     def from_model(cls, row: m.Booking) -> Booking:
-        price = Money.of(row.price, row.currency)
-        assert price is not None
         return cls(
             id=to_global_id("Booking", row.id),
             status=row.status,
             starts_at=row.starts_at,
             ends_at=row.ends_at,
-            price=price,
+            price=Money.of(row.price, row.currency),
             cancel_reason=row.cancel_reason,
             created_at=row.created_at,
             _row=row,
@@ -120,19 +128,19 @@ class Booking(Node):
 
     @strawberry.field(description="The psychologist (also after they stop taking bookings).")
     async def psychologist(self, info: Info) -> Psychologist | None:
-        row = await info.context.loaders[AnyPsychologistById].load(self._row.psychologist_id)  # type: ignore[attr-defined]
+        row = await info.context.loaders[AnyPsychologistById].load(self._row.psychologist_id)
         return Psychologist.from_model(row) if row else None
 
     @strawberry.field(description="The booked service.")
     async def service(self, info: Info) -> Service | None:
-        row = await info.context.loaders[ServiceById].load(self._row.service_id)  # type: ignore[attr-defined]
+        row = await info.context.loaders[ServiceById].load(self._row.service_id)
         return Service.from_model(row) if row else None
 
     @strawberry.field(description="The booking this one was moved from, if it was rescheduled.")
     async def rescheduled_from(self, info: Info) -> Booking | None:
         from schema.booking.dataloaders import BookingById
 
-        pk = self._row.rescheduled_from_id  # type: ignore[attr-defined]
+        pk = self._row.rescheduled_from_id
         if pk is None:
             return None
         row = await info.context.loaders[BookingById].load(pk)
@@ -145,10 +153,7 @@ class Booking(Node):
         url = None
         viewer = info.context.viewer
         if row.status == m.BookingStatus.CONFIRMED and viewer is not None:
-            psychologist_user_id = None
-            if not policy.is_booking_client(viewer, row):
-                p = await info.context.loaders[AnyPsychologistById].load(row.psychologist_id)  # type: ignore[attr-defined]
-                psychologist_user_id = p.user_id if p is not None else None  # type: ignore[attr-defined]
+            psychologist_user_id = await psychologist_user_id_for(info, viewer, row)
             party = policy.booking_party(viewer, row, psychologist_user_id)
             if policy.can_see_video_link(viewer, row, psychologist_user_id):
                 url = video.join_url(

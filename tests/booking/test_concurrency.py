@@ -178,7 +178,7 @@ async def test_one_client_ten_slots_at_once_holds_the_booking_limit(
     # At the limit, a booking can still be moved (it replaces itself), and the count stays.
     first = await mine.order_by("starts_at").first()
     assert first is not None
-    new_slot = slot_id(first.psychologist_id, first.service_id, day_at(8, 20))  # type: ignore[attr-defined]
+    new_slot = slot_id(first.psychologist_id, first.service_id, day_at(8, 20))
     async with httpx.AsyncClient(base_url=live_server, timeout=60) as http:
         moved = await _post(
             http,
