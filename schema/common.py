@@ -33,10 +33,12 @@ class Money:
     currency: str = strawberry.field(description="ISO 4217 code, e.g. RUB.")
 
     @classmethod
-    def of(cls, amount: Decimal | None, currency: str) -> Money | None:
-        if amount is None:
-            return None
+    def of(cls, amount: Decimal, currency: str) -> Money:
         return cls(amount=Decimal(amount).quantize(Decimal("0.01")), currency=currency)
+
+    @classmethod
+    def maybe(cls, amount: Decimal | None, currency: str) -> Money | None:
+        return None if amount is None else cls.of(amount, currency)
 
 
 P = ParamSpec("P")

@@ -88,14 +88,12 @@ class Service(Node):
 
     @classmethod
     def from_model(cls, row: m.Service) -> Service:
-        price = Money.of(row.price, row.currency)
-        assert price is not None
         return cls(
             id=to_global_id("Service", row.id),
             kind=row.kind,
             title=row.title,
             duration_minutes=row.duration_minutes,
-            price=price,
+            price=Money.of(row.price, row.currency),
             _row=row,
         )
 
@@ -145,7 +143,7 @@ class Psychologist(Node):
             client_types=row.client_types,
             languages=list(row.languages or []),
             timezone=row.timezone,
-            price_from=Money.of(row.price_from, row.price_currency),
+            price_from=Money.maybe(row.price_from, row.price_currency),
             _row=row,
         )
 
