@@ -42,10 +42,10 @@ def _load_pem(pem: str) -> KeyPair:
     return KeyPair(key, key.public_key())
 
 
-def _dev_key_pem(var_dir: Path) -> str:
-    path = var_dir / "jwt_ed25519.pem"
+def ed25519_pem_file(path: Path) -> str:
+    """The Ed25519 private key PEM at ``path``, generated there (mode 0600) if missing."""
     if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -55,6 +55,12 @@ def _dev_key_pem(var_dir: Path) -> str:
         with os.fdopen(fd, "wb") as fh:
             fh.write(pem)
     return path.read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=8)
+def _dev_key_pem(var_dir: Path) -> str:
+    """Read once per process: ``signing_keys`` runs on every request."""
+    return ed25519_pem_file(var_dir / "jwt_ed25519.pem")
 
 
 def signing_keys(settings: Settings) -> KeyPair:

@@ -7,7 +7,6 @@ refuses to run.
 
 from __future__ import annotations
 
-import os
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from app.auth.tokens import ed25519_pem_file
 from app.identity.keys import pem_of
 from app.identity.staff import create_staff
 from app.settings import Settings
@@ -38,19 +38,9 @@ def demo_key_path(settings: Settings) -> Path:
 
 def demo_private_key(settings: Settings, *, create: bool = False) -> Ed25519PrivateKey:
     path = demo_key_path(settings)
-    if not path.exists():
-        if not create:
-            raise FileNotFoundError(f"{path} is missing: run `python -m app seed --demo` first")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not create and not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `python -m app seed --demo` first")
+    key = serialization.load_pem_private_key(ed25519_pem_file(path).encode(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")
     return key

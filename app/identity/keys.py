@@ -78,8 +78,7 @@ def key_fits(key: Any, alg: str) -> bool:
 
 
 def _public(key: Any) -> PublicKey:
-    if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
-        key = key.public_key()
+    """``key`` if it is a public key we accept (callers never pass private keys)."""
     if key_family(key) is None:
         raise KeyError_("only RSA, EC (P-256/384/521) and Ed25519 public keys are accepted")
     return key  # type: ignore[no-any-return]

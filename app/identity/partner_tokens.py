@@ -61,29 +61,32 @@ class VerifiedPartnerToken:
 
 
 class PartnerTokenError(UserError):
+    partner: Partner | None = None  # the token's partner if known, for the audit line only
+
     def __init__(self, code: IdentityCode, message: str) -> None:
         super().__init__(code.value, message, FIELD)
-        self.identity_code = code
-
-
-def _fail(code: IdentityCode, message: str) -> PartnerTokenError:
-    return PartnerTokenError(code, message)
 
 
 def normalise_phone(raw: Any) -> str:
     """A valid mobile number in E.164, or ``INVALID_PHONE``."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 32:
-        raise _fail(IdentityCode.INVALID_PHONE, "The token has no usable phone_number claim.")
+        raise PartnerTokenError(
+            IdentityCode.INVALID_PHONE, "The token has no usable phone_number claim."
+        )
     try:
         number = phonenumbers.parse(raw, "RU")
     except phonenumbers.NumberParseException as exc:
-        raise _fail(IdentityCode.INVALID_PHONE, "phone_number is not a phone number.") from exc
+        raise PartnerTokenError(
+            IdentityCode.INVALID_PHONE, "phone_number is not a phone number."
+        ) from exc
     mobile = (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     )
     if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in mobile:
-        raise _fail(IdentityCode.INVALID_PHONE, "phone_number is not a valid mobile number.")
+        raise PartnerTokenError(
+            IdentityCode.INVALID_PHONE, "phone_number is not a valid mobile number."
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -110,12 +113,16 @@ def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def _check_header(header: dict[str, Any]) -> PartnerTokenError | None:
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ASYMMETRIC_ALGORITHMS:
-        return _fail(IdentityCode.INVALID_TOKEN, "The token's algorithm is not accepted.")
+        return PartnerTokenError(
+            IdentityCode.INVALID_TOKEN, "The token's algorithm is not accepted."
+        )
     if "crit" in header or "b64" in header:
-        return _fail(IdentityCode.INVALID_TOKEN, "The token uses an unsupported critical header.")
+        return PartnerTokenError(
+            IdentityCode.INVALID_TOKEN, "The token uses an unsupported critical header."
+        )
     kid = header.get("kid")
     if kid is not None and (not isinstance(kid, str) or len(kid) > 255):
-        return _fail(IdentityCode.INVALID_TOKEN, "The token's kid is malformed.")
+        return PartnerTokenError(IdentityCode.INVALID_TOKEN, "The token's kid is malformed.")
     return None
 
 
@@ -124,15 +131,13 @@ async def verify_partner_token(
 ) -> VerifiedPartnerToken:
     """Verify ``token`` and consume its ``jti``; raise ``PartnerTokenError`` otherwise."""
     started = time.perf_counter()
-    partner: Partner | None = None
     try:
         verified = await _verify(settings, token, now or datetime.now(UTC))
     except PartnerTokenError as exc:
-        partner = getattr(exc, "partner", None)
         audit.info(
             "partner sign-in rejected: code=%s partner=%s ms=%.1f",
             exc.code,
-            partner.name if partner else "-",
+            exc.partner.name if exc.partner else "-",
             (time.perf_counter() - started) * 1000,
         )
         raise
@@ -145,14 +150,18 @@ async def verify_partner_token(
 
 
 async def _verify(settings: Settings, token: str, now: datetime) -> VerifiedPartnerToken:
-    if not isinstance(token, str) or len(token) > MAX_PARTNER_TOKEN_BYTES:
-        raise _fail(IdentityCode.TOKEN_TOO_LARGE, "The token is larger than 8 KB.")
-    if len(token.encode("utf-8", "surrogatepass")) > MAX_PARTNER_TOKEN_BYTES:
-        raise _fail(IdentityCode.TOKEN_TOO_LARGE, "The token is larger than 8 KB.")
+    # The character count first: no need to encode a huge string to refuse it.
+    if (
+        len(token) > MAX_PARTNER_TOKEN_BYTES
+        or len(token.encode("utf-8", "surrogatepass")) > MAX_PARTNER_TOKEN_BYTES
+    ):
+        raise PartnerTokenError(IdentityCode.TOKEN_TOO_LARGE, "The token is larger than 8 KB.")
     try:
         header, unverified = _peek(token)
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
-        raise _fail(IdentityCode.INVALID_TOKEN, "The token is not a well-formed JWT.") from exc
+        raise PartnerTokenError(
+            IdentityCode.INVALID_TOKEN, "The token is not a well-formed JWT."
+        ) from exc
 
     failure = _check_header(header)
     alg = header.get("alg") if failure is None else "RS256"
@@ -166,16 +175,22 @@ async def _verify(settings: Settings, token: str, now: datetime) -> VerifiedPart
 
     if failure is None:
         if partner is None:
-            failure = _fail(IdentityCode.UNKNOWN_PARTNER, "No partner has this token's issuer.")
+            failure = PartnerTokenError(
+                IdentityCode.UNKNOWN_PARTNER, "No partner has this token's issuer."
+            )
         elif not partner.enabled:
-            failure = _fail(IdentityCode.PARTNER_DISABLED, "This partner is disabled.")
+            failure = PartnerTokenError(IdentityCode.PARTNER_DISABLED, "This partner is disabled.")
         elif alg not in partner.algorithm_list:
-            failure = _fail(IdentityCode.INVALID_TOKEN, "The token's algorithm is not accepted.")
+            failure = PartnerTokenError(
+                IdentityCode.INVALID_TOKEN, "The token's algorithm is not accepted."
+            )
     # The key query runs on every path too (for no partner it matches nothing).
     key = await partner_key(partner if failure is None else None, kid)
     if failure is None and (key is None or not key_fits(key, alg)):
         key = None
-        failure = _fail(IdentityCode.INVALID_TOKEN, "The token's signing key is unknown.")
+        failure = PartnerTokenError(
+            IdentityCode.INVALID_TOKEN, "The token's signing key is unknown."
+        )
 
     audience = (partner.audience if partner else None) or settings.partner_token_audience
     try:
@@ -184,32 +199,36 @@ async def _verify(settings: Settings, token: str, now: datetime) -> VerifiedPart
             key if key is not None else dummy_key(alg),
             algorithms=[alg],
             audience=audience,
-            issuer=partner.issuer if partner else lookup,
+            issuer=lookup,  # a partner is found by this exact issuer
             leeway=LEEWAY_SECONDS,
             options={"require": REQUIRED_CLAIMS, "verify_sub": False, "verify_jti": False},
         )
     except jwt.ExpiredSignatureError:
-        failure = failure or _fail(IdentityCode.TOKEN_EXPIRED, "The token has expired.")
+        failure = failure or PartnerTokenError(IdentityCode.TOKEN_EXPIRED, "The token has expired.")
     except jwt.ImmatureSignatureError:
-        failure = failure or _fail(IdentityCode.TOKEN_NOT_YET_VALID, "The token is not valid yet.")
+        failure = failure or PartnerTokenError(
+            IdentityCode.TOKEN_NOT_YET_VALID, "The token is not valid yet."
+        )
     except jwt.InvalidAudienceError:
-        failure = failure or _fail(
+        failure = failure or PartnerTokenError(
             IdentityCode.INVALID_TOKEN, "The token is not meant for us (aud)."
         )
     except jwt.MissingRequiredClaimError as exc:
-        failure = failure or _fail(
+        failure = failure or PartnerTokenError(
             IdentityCode.INVALID_TOKEN, f"The token lacks the required claim {exc.claim}."
         )
     except (jwt.PyJWTError, ValueError, TypeError):
-        failure = failure or _fail(IdentityCode.INVALID_TOKEN, "The token's signature is invalid.")
+        failure = failure or PartnerTokenError(
+            IdentityCode.INVALID_TOKEN, "The token's signature is invalid."
+        )
     if failure is not None:
-        failure.partner = partner  # type: ignore[attr-defined]  # for the audit line only
+        failure.partner = partner
         raise failure
     assert partner is not None
     try:
         return await _check_claims(partner, claims, now)
     except PartnerTokenError as exc:
-        exc.partner = partner  # type: ignore[attr-defined]
+        exc.partner = partner
         raise
 
 
@@ -218,16 +237,16 @@ async def _check_claims(
 ) -> VerifiedPartnerToken:
     exp, iat = claims["exp"], claims["iat"]
     if int(exp) - int(iat) > MAX_LIFETIME_SECONDS:
-        raise _fail(
+        raise PartnerTokenError(
             IdentityCode.TOKEN_LIFETIME_TOO_LONG,
             "The token may live at most 10 minutes (exp - iat).",
         )
     jti = claims["jti"]
     if not storable(jti):
-        raise _fail(IdentityCode.INVALID_TOKEN, "The token's jti is malformed.")
+        raise PartnerTokenError(IdentityCode.INVALID_TOKEN, "The token's jti is malformed.")
     subject = claims.get("sub")
     if subject is not None and not storable(subject):
-        raise _fail(IdentityCode.INVALID_TOKEN, "The token's sub is malformed.")
+        raise PartnerTokenError(IdentityCode.INVALID_TOKEN, "The token's sub is malformed.")
     phone = normalise_phone(claims.get("phone_number"))
     expires_at = datetime.fromtimestamp(int(exp), UTC)
     await consume_jti(partner, jti, expires_at, now)
@@ -249,7 +268,9 @@ async def consume_jti(partner: Partner, jti: str, expires_at: datetime, now: dat
             expires_at=expires_at + timedelta(seconds=2 * LEEWAY_SECONDS),
         )
     except IntegrityError as exc:
-        raise _fail(IdentityCode.TOKEN_REPLAYED, "This token has already been used.") from exc
+        raise PartnerTokenError(
+            IdentityCode.TOKEN_REPLAYED, "This token has already been used."
+        ) from exc
     await _purge_expired(now)
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import itertools
 import json
-import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,15 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.identity.keys import pem_of
 from models.identity import Partner, PartnerKey, User
+from tests.factories import next_phone
 from tests.helpers import op
 
 AUDIENCE = "psyline"  # Settings.partner_token_audience default
-_phones = itertools.count(random.randrange(1_000_000, 8_000_000))
-
-
-def new_phone() -> str:
-    """A fresh valid Russian mobile number (+7 916 ...), never used by another test."""
-    return f"+7916{next(_phones):07d}"
+# A fresh valid Russian mobile number, never used by another test (the shared counter).
+new_phone = next_phone
 
 
 def rsa_key() -> rsa.RSAPrivateKey:
@@ -128,16 +123,26 @@ def ec_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-async def sign_in(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    # ensure_ascii: hostile strings (lone surrogates) travel as JSON escapes.
-    body = json.dumps({"query": op("SignIn"), "variables": {"token": token}})
+async def run_op(
+    client: httpx.AsyncClient, name: str, variables: dict[str, Any], field: str
+) -> dict[str, Any]:
+    """Contract operation ``name`` without top-level errors; ``data[field]``.
+
+    ``json.dumps`` (ensure_ascii): hostile strings (lone surrogates) travel as JSON
+    escapes, which httpx's own ``json=`` encoding cannot send.
+    """
+    body = json.dumps({"query": op(name), "variables": variables})
     response = await client.post(
         "/graphql", content=body, headers={"Content-Type": "application/json"}
     )
     payload = response.json()
     assert not payload.get("errors"), payload.get("errors")
-    result: dict[str, Any] = payload["data"]["signInWithPartner"]
+    result: dict[str, Any] = payload["data"][field]
     return result
+
+
+async def sign_in(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    return await run_op(client, "SignIn", {"token": token}, "signInWithPartner")
 
 
 async def user_count() -> int:

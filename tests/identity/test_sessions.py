@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,8 +14,8 @@ from app.settings import Settings
 from models.enums import Role
 from models.identity import RefreshToken, Session
 from tests.factories import signed_in
-from tests.helpers import error_codes, gql, gql_raw, op
-from tests.identity.support import FakePartner, make_partner, sign_in
+from tests.helpers import error_codes, gql, gql_raw
+from tests.identity.support import FakePartner, make_partner, run_op, sign_in
 
 VIEWER = "query { viewer { id role isNewUser } }"
 SIGN_OUT = "mutation($r: String) { signOut(input: {refreshToken: $r}) { ok errors { code } } }"
@@ -29,14 +28,7 @@ async def partner(app: Any) -> FakePartner:
 
 
 async def refresh(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    body = json.dumps({"query": op("RefreshSession"), "variables": {"refreshToken": token}})
-    response = await client.post(
-        "/graphql", content=body, headers={"Content-Type": "application/json"}
-    )
-    payload = response.json()
-    assert not payload.get("errors"), payload.get("errors")
-    result: dict[str, Any] = payload["data"]["refreshSession"]
-    return result
+    return await run_op(client, "RefreshSession", {"refreshToken": token}, "refreshSession")
 
 
 async def test_refresh_rotates_and_reuse_revokes_the_whole_family(
