@@ -90,21 +90,6 @@ def drop_database(name: str) -> None:
     _psql("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", name)
 
 
-def dev_key_pem() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    return (
-        Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
-
-
 @dataclass
 class Fixture:
     conversation_id: str  # global id
@@ -378,10 +363,12 @@ def run_scenario(args: argparse.Namespace, mode: str, workdir: Path) -> list[dic
     deadline = time.monotonic() + args.timeout
     db_name = f"{args.db}_{mode}"
     db_url = create_database(db_name)
+    from app.auth.tokens import ed25519_pem_file
+
     env = {
         "APP_ENV": "development",
         "DATABASE_URL": db_url,
-        "JWT_PRIVATE_KEY": dev_key_pem(),
+        "JWT_PRIVATE_KEY": ed25519_pem_file(workdir / "jwt_ed25519.pem"),
         "PSYLINE_VAR_DIR": str(workdir),
         "LOG_LEVEL": "WARNING",
         "GRAPHIQL": "0",

@@ -27,10 +27,11 @@ class Conversation(Model):
     client: fields.OneToOneRelation[User] = fields.OneToOneField(
         "identity.User", related_name="care_conversation", on_delete=fields.CASCADE
     )
-    client_id: int  # set by Tortoise from ``client``; declared for type checkers
+    client_id: int  # the *_id attributes are set by Tortoise; declared for type checkers
     assignee: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="assigned_conversations", null=True, on_delete=fields.SET_NULL
     )
+    assignee_id: int | None
     # The current wait for the care team: its oldest unanswered client message.
     waiting_since = fields.DatetimeField(null=True)
     sla_due_at = fields.DatetimeField(null=True)
@@ -56,9 +57,11 @@ class Message(Model):
     conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
         "chat.Conversation", related_name="messages", on_delete=fields.CASCADE
     )
+    conversation_id: int
     author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="care_messages", null=True, on_delete=fields.SET_NULL
     )
+    author_id: int | None
     text = fields.TextField()
     client_message_id = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

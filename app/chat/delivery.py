@@ -40,9 +40,11 @@ _inflight: dict[tuple[int, int], asyncio.Task[list[Delivered]]] = {}
 
 async def _load(conversation_id: int, after_id: int) -> list[Delivered]:
     rows = await messages_after(conversation_id, after_id, BATCH)
-    author_ids = {r.author_id for r in rows if r.author_id is not None}  # type: ignore[attr-defined]
-    users = {u.id: u for u in await User.filter(id__in=author_ids)} if author_ids else {}
-    return [Delivered(r, users.get(r.author_id)) for r in rows]  # type: ignore[attr-defined]
+    author_ids = {r.author_id for r in rows if r.author_id is not None}
+    users: dict[int | None, User] = (
+        {u.id: u for u in await User.filter(id__in=author_ids)} if author_ids else {}
+    )
+    return [Delivered(r, users.get(r.author_id)) for r in rows]
 
 
 def _evict(key: tuple[int, int], task: asyncio.Task[list[Delivered]]) -> None:

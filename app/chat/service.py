@@ -236,7 +236,7 @@ async def _store_message(
                 "sla_due_at",
                 "sla_breach_notified",
             ]
-            if conversation.assignee_id is None:  # type: ignore[attr-defined]
+            if conversation.assignee_id is None:
                 conversation.assignee_id = viewer.user_id
                 changed.append("assignee_id")
             await (
@@ -295,23 +295,6 @@ async def mark_read(viewer: Viewer, conversation_id: int | None, up_to: int | No
     return conversation
 
 
-def unread_sql(count: int, placeholder: Any) -> str:
-    """Unread messages per conversation for one reader: after their marker, not their own.
-
-    Placeholders in text order: reader id, reader id, conversation ids.
-    """
-    keys = ", ".join(placeholder(i) for i in range(3, 3 + count))
-    return (
-        "SELECT m.conversation_id AS cid, COUNT(*) AS n FROM care_messages m "  # noqa: S608
-        "LEFT JOIN care_read_markers r ON r.conversation_id = m.conversation_id "
-        f"AND r.user_id = {placeholder(1)} "
-        f"WHERE (m.author_id IS NULL OR m.author_id <> {placeholder(2)}) "
-        f"AND m.conversation_id IN ({keys}) "
-        "AND m.id > COALESCE(r.last_read_message_id, 0) "
-        "GROUP BY m.conversation_id"
-    )
-
-
 # --- the care team's side ---------------------------------------------------------------
 
 
@@ -324,7 +307,7 @@ async def assign_conversation(viewer: Viewer, conversation_id: int | None) -> Co
     )
     if not taken:
         current = await Conversation.get(id=conversation.id)
-        if current.assignee_id != viewer.user_id:  # type: ignore[attr-defined]
+        if current.assignee_id != viewer.user_id:
             raise UserError(
                 ChatErrorCode.ALREADY_ASSIGNED.value,
                 "Another agent has taken this conversation.",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.chat.service import unread_sql
 from models.chat import Conversation, Message
 from models.identity import User
 from schema.loader import Loader, index_by
@@ -56,18 +55,28 @@ class LastMessageByConversation(Loader[int, Authored | None]):
             f"WHERE conversation_id IN ({placeholders(len(keys))}) GROUP BY conversation_id)",
             keys,
         )
-        found = {pair[0].conversation_id: pair for pair in map(_authored, rows)}  # type: ignore[attr-defined]
+        found = {pair[0].conversation_id: pair for pair in map(_authored, rows)}
         return [found.get(k) for k in keys]
 
 
 class UnreadCount(Loader[int, int]):
-    """Unread messages of each conversation for the request's viewer."""
+    """Unread messages of each conversation for the request's viewer: after their read
+    marker, not their own."""
 
     async def load_batch(self, keys: list[int]) -> list[int]:
         viewer = self.context.viewer
         if viewer is None:
             return [0 for _ in keys]
-        rows = await fetch(unread_sql(len(keys), param), [viewer.user_id, viewer.user_id, *keys])
+        rows = await fetch(
+            "SELECT m.conversation_id AS cid, COUNT(*) AS n FROM care_messages m "  # noqa: S608
+            "LEFT JOIN care_read_markers r ON r.conversation_id = m.conversation_id "
+            f"AND r.user_id = {param(1)} "
+            f"WHERE (m.author_id IS NULL OR m.author_id <> {param(2)}) "
+            f"AND m.conversation_id IN ({placeholders(len(keys), start=3)}) "
+            "AND m.id > COALESCE(r.last_read_message_id, 0) "
+            "GROUP BY m.conversation_id",
+            [viewer.user_id, viewer.user_id, *keys],
+        )
         counts = {row["cid"]: int(row["n"]) for row in rows}
         return [counts.get(k, 0) for k in keys]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated
 
@@ -74,12 +75,4 @@ class ChatQuery:
         viewer = info.context.require_viewer()
         if from_.tzinfo is None or to.tzinfo is None:
             raise BadInput("`from` and `to` need a UTC offset.")
-        stats = await svc.care_stats(viewer, from_, to)
-        return CareStats(
-            waits=stats.waits,
-            answered=stats.answered,
-            answered_within_sla=stats.answered_within_sla,
-            breached=stats.breached,
-            within_sla_share=stats.within_sla_share,
-            median_first_response_seconds=stats.median_first_response_seconds,
-        )
+        return CareStats(**dataclasses.asdict(await svc.care_stats(viewer, from_, to)))

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 import strawberry
 
 from app import policy
-from app.auth.viewer import Viewer as AuthViewer
 from app.chat import service as svc
 from app.errors import BadInput
+from app.identity.privacy import mask_phone
 from models import chat as m
 from models.enums import Role
 from models.identity import User
@@ -39,14 +39,6 @@ from schema.relay import (
     register_node,
     to_global_id,
 )
-
-try:
-    from app.identity.privacy import mask_phone
-except ImportError:  # pragma: no cover - identity not merged yet
-
-    def mask_phone(e164: str | None) -> str:
-        return f"{e164[:2]} ***-**-{e164[-2:]}" if e164 and len(e164) > 6 else ""
-
 
 ASSISTANT_NAME = "Ассистент Psyline"
 NOT_LOADED: Any = object()
@@ -165,7 +157,7 @@ class Message(Node):
     async def author(self, info: Info) -> MessageAuthor:
         if self._author is not NOT_LOADED:
             return MessageAuthor.of(self._author)
-        author_id = self._row.author_id  # type: ignore[attr-defined]
+        author_id = self._row.author_id
         if author_id is None:
             return MessageAuthor.of(None)
         return MessageAuthor.of(await info.context.loaders[ChatUserById].load(author_id))
@@ -220,7 +212,7 @@ class CareConversation(Node):
 
     @strawberry.field(description="The agent who took the conversation; null if nobody yet.")
     async def assignee(self, info: Info) -> CareAgent | None:
-        assignee_id = self._row.assignee_id  # type: ignore[attr-defined]
+        assignee_id = self._row.assignee_id
         if assignee_id is None:
             return None
         user = await info.context.loaders[ChatUserById].load(assignee_id)
@@ -245,15 +237,13 @@ class CareConversation(Node):
     async def messages(
         self, info: Info, last: int | None = 20, before: str | None = None
     ) -> Connection[Message]:
-        page = PageArgs.parse(None, None, last if last is not None else 20, None)
+        # Message cursors (or Message IDs) are not generic cursors: validate the size only.
+        size = PageArgs.parse(None, None, 20 if last is None else last).size
         before_id = require_message_cursor(before)
-        rows = await info.context.loaders[MessagePage].load(
-            (self._row.id, page.size + 1, before_id)
-        )
-        page = PageArgs(size=page.size, forward=False, cursor=before_id)
+        rows = await info.context.loaders[MessagePage].load((self._row.id, size + 1, before_id))
         return build_connection(
             rows,
-            page,
+            PageArgs(size=size, forward=False, cursor=before_id),
             cursor_of=lambda r: message_cursor(r[0].id),
             convert=lambda r: Message.from_model(*r),
         )
@@ -285,12 +275,8 @@ class CareStats:
 # --- node(id:) and viewer.careConversation ----------------------------------------------------
 
 
-def _viewer(info: Info) -> AuthViewer | None:
-    return info.context.viewer
-
-
 async def _conversation_node(info: Info, pk: int) -> CareConversation | None:
-    viewer = _viewer(info)
+    viewer = info.context.viewer
     if viewer is None:
         return None
     row = await info.context.loaders[ConversationById].load(pk)
@@ -300,13 +286,13 @@ async def _conversation_node(info: Info, pk: int) -> CareConversation | None:
 
 
 async def _message_node(info: Info, pk: int) -> Message | None:
-    viewer = _viewer(info)
+    viewer = info.context.viewer
     if viewer is None:
         return None
     row = await info.context.loaders[MessageById].load(pk)
     if row is None:
         return None
-    conversation = await info.context.loaders[ConversationById].load(row.conversation_id)  # type: ignore[attr-defined]
+    conversation = await info.context.loaders[ConversationById].load(row.conversation_id)
     if conversation is None or not policy.can_read_conversation(viewer, conversation):
         return None
     return Message.from_model(row)

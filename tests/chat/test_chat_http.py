@@ -30,7 +30,7 @@ async def test_registration_opens_the_conversation_with_a_welcome_once(settings:
     assert len(conversations) == 1
     messages = await Message.filter(conversation_id=conversations[0].id)
     assert [m.text for m in messages] == [svc.WELCOME_TEXT]
-    assert messages[0].author_id is None  # type: ignore[attr-defined]
+    assert messages[0].author_id is None
 
 
 async def test_concurrent_first_opens_create_one_conversation(settings: Settings) -> None:
@@ -343,7 +343,7 @@ async def test_sla_bookkeeping_queue_assign_and_first_response(
     assert row.first_response_seconds < 60
     wait = await CareWait.get(conversation_id=row.id)
     assert wait.answered_at is not None
-    assert wait.answered_by_id == staff.user.id  # type: ignore[attr-defined]
+    assert wait.answered_by_id == staff.user.id
     assert await _find_in_queue(client, staff.token, cid, expect=False) is None
 
 

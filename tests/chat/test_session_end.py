@@ -9,9 +9,8 @@ import pytest
 
 from app.auth import authenticate
 from app.settings import Settings
-from models.enums import Role
+from tests.chat.support import client_with_conversation, send_ok
 from tests.chat.ws import ws_session
-from tests.factories import signed_in
 from tests.helpers import gql, op
 
 SIGN_OUT = "mutation { signOut { ok errors { code message } } }"
@@ -24,9 +23,8 @@ async def test_signing_out_ends_open_subscriptions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(authenticate, "SESSION_RECHECK_SECONDS", 0.3)
-    person = await signed_in(settings, Role.CLIENT)
-    data = await gql(client, op("CareChat"), {"last": 1}, token=person.token)
-    cid = data["viewer"]["careConversation"]["id"]
+    person, conversation = await client_with_conversation(client, settings)
+    cid = conversation["id"]
     async with ws_session(live_server, person.token) as ws:
         sub = await ws.subscribe(op("MessageAdded"), {"conversationId": cid})
         signed_out = await gql(client, SIGN_OUT, token=person.token)
@@ -46,20 +44,14 @@ async def test_a_live_session_keeps_its_subscription(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(authenticate, "SESSION_RECHECK_SECONDS", 0.2)
-    person = await signed_in(settings, Role.CLIENT)
-    data = await gql(client, op("CareChat"), {"last": 1}, token=person.token)
-    cid = data["viewer"]["careConversation"]["id"]
+    person, conversation = await client_with_conversation(client, settings)
+    cid = conversation["id"]
     async with ws_session(live_server, person.token) as ws:
         sub = await ws.subscribe(op("MessageAdded"), {"conversationId": cid})
         # Several re-checks pass; then a message still arrives on the same subscription.
 
         await asyncio.sleep(1.0)
-        await gql(
-            client,
-            op("SendMessage"),
-            {"conversationId": cid, "text": "Всё ещё здесь", "clientMessageId": "still-here"},
-            token=person.token,
-        )
+        await send_ok(client, person.token, cid, "Всё ещё здесь")
         message = await ws.next(sub, wait=5)
         assert message["type"] == "next"
         assert message["payload"]["data"]["messageAdded"]["node"]["text"] == "Всё ещё здесь"

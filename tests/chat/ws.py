@@ -111,12 +111,7 @@ async def ws_session(
     init_wait: float = 5.0,
 ) -> AsyncIterator[GraphQLWS]:
     """Connected, initialised (ack checked) and routing messages by id."""
-    async with connect(
-        ws_url(base_url),
-        subprotocols=subprotocols or [PROTOCOL],  # type: ignore[list-item]
-        open_timeout=10,
-    ) as conn:
-        client = GraphQLWS(conn)
+    async with raw_ws(base_url, subprotocols=subprotocols) as client:
         ack = await client.init(token, init_wait)
         assert ack["type"] == "connection_ack", ack
         client.start_reader()
