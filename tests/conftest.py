@@ -6,16 +6,13 @@ and ``TEST_REDIS_URL`` switch to the real servers, as ``.ci/run`` does.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
@@ -23,6 +20,7 @@ from app.db import migrate
 from app.main import create_app
 from app.settings import Settings
 from tests.browser import browser  # noqa: F401 - session fixture (headless Chromium)
+from tests.servers import serve_in_loop
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -64,30 +62,14 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 async def live_server(app: Starlette) -> AsyncIterator[str]:
     """A real uvicorn serving the session's app on 127.0.0.1 (WebSocket, browser tests).
 
     It runs in the test session's event loop, so it shares the app's database.
     """
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=10)
+    async with serve_in_loop(app) as url:
+        yield url
 
 
 def pytest_report_header(config: Any) -> str:

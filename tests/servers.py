@@ -1,19 +1,49 @@
-"""Real ``python -m app serve`` processes sharing the test session's database (and Redis)."""
+"""Real servers for tests: uvicorn in the test loop, or ``python -m app serve`` processes."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 from app.settings import ROOT, Settings
-from tests.conftest import free_port
 from tests.factories import signed_in
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def serve_in_loop(app: ASGIApp) -> AsyncIterator[str]:
+    """Serve ``app`` with a real uvicorn on 127.0.0.1 inside the running event loop.
+
+    In the test loop it shares the session's database connections; yields the base URL.
+    """
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
 
 
 async def _start(

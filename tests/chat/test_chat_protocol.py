@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -16,27 +14,17 @@ from app.settings import Settings
 from models.enums import Role
 from tests.chat.support import client_with_conversation
 from tests.chat.ws import closed_with, raw_ws, ws_session
-from tests.conftest import free_port
 from tests.factories import signed_in
 from tests.helpers import op
+from tests.servers import serve_in_loop
 
 
 @pytest.fixture(scope="module")
 async def impatient_server(app: Starlette, settings: Settings) -> AsyncIterator[str]:
     """A second app on the same database whose connection_init timeout is 0.5 s."""
     impatient = create_app(settings.with_(ws_init_timeout_seconds=0.5))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(impatient, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=10)
+    async with serve_in_loop(impatient) as url:
+        yield url
 
 
 async def test_no_connection_init_closes_4408(impatient_server: str) -> None:

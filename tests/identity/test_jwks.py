@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -11,15 +10,14 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.identity.keys import jwks_cache
-from tests.conftest import free_port
 from tests.identity.support import FakePartner, make_partner, rsa_key, sign_in
+from tests.servers import serve_in_loop
 
 
 @dataclass
@@ -32,29 +30,15 @@ class KeyServer:
 
 @pytest.fixture
 async def key_server(app: Any) -> AsyncIterator[KeyServer]:
-    port = free_port()
-    server_state = KeyServer(url=f"http://127.0.0.1:{port}/jwks.json")
+    server_state = KeyServer(url="")
 
     async def jwks(request: Request) -> JSONResponse:
         server_state.hits += 1
         return JSONResponse({"keys": server_state.keys}, status_code=server_state.status)
 
-    config = uvicorn.Config(
-        Starlette(routes=[Route("/jwks.json", jwks)]),
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    yield server_state
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=10)
+    async with serve_in_loop(Starlette(routes=[Route("/jwks.json", jwks)])) as url:
+        server_state.url = url + "/jwks.json"
+        yield server_state
 
 
 def jwk(key: Any, kid: str) -> dict[str, Any]:
