@@ -27,16 +27,15 @@ number (``--redis-db``, default 7; pub/sub channel names carry it). Everything
 is bounded: subscriber and message counts are capped and each scenario has a
 deadline (``--timeout``).
 
-Measured 2026-11-26 (2 CPUs shared with other work, load average 3-5; 1,000
-subscribers, 10 messages 3 s apart):
+Measured 2026-11-26 (2 CPUs; 1,000 subscribers, 10 messages 3 s apart), after reads
+were shared per process (``app/chat/delivery.py``):
 
-    1 process, in-process broker      p50  407 ms   p99 1394 ms
-    2 processes, subscribers on A     p50  298 ms   p99 1179 ms
-    2 processes, on B (via Redis)     p50  309 ms   p99  908 ms
+    1 process, in-process broker      p50  434 ms   p99  883 ms
+    2 processes, subscribers on A     p50  215 ms   p99  705 ms
+    2 processes, on B (via Redis)     p50  143 ms   p99  692 ms
 
-Latency grows about linearly with the subscriber count (100: p99 0.34 s; 300:
-0.70 s, same machine, busier): every subscription reads the new message (and
-its author) from the database itself on each event.
+One database read serves every subscriber of a process; what remains grows with
+the subscriber count is the GraphQL execution of each subscriber's event.
 """
 
 from __future__ import annotations
