@@ -205,7 +205,7 @@ class RedisPubSub(PubSub):
                 backoff = min(backoff * 2, 5.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
 
 
 def _text(value: bytes | str) -> str:

@@ -8,8 +8,40 @@ validates, so the list never goes stale: delete the line when your issue lands.
 
 from __future__ import annotations
 
+_NOTIFY = "issue 13: checkups, promo codes, reviews, notifications through an outbox"
+_BACKOFFICE = "issue 14: the back office, vetting, catalogue editing, partner KPIs"
+_SERIES = "issue 16: recurring weekly sessions and a waitlist"
+_SAFETY = "issue 17: a safety layer for the care team"
+
 PENDING: dict[str, str] = {
-    "RegisterPushDevice": "push notifications and the welcome push (issue not filed yet)",
-    "CheckupResults": "checkups: recommendations and promo codes (issue not filed yet)",
-    "LeaveReview": "reviews after completed sessions (issue not filed yet)",
+    # mobile.graphql
+    "RegisterPushDevice": _NOTIFY,
+    "CheckupResults": _NOTIFY,
+    "LeaveReview": _NOTIFY,
+    "PreviewSeries": _SERIES,
+    "BookSeries": _SERIES,
+    "CancelSeriesFrom": _SERIES,
+    "JoinWaitlist": _SERIES,
+    "MyWaitlist": _SERIES,
+    "AcceptWaitlistOffer": _SERIES,
+    "CrisisResources": _SAFETY,
+    # backoffice.graphql
+    "CompleteCheckup": _NOTIFY,
+    "MySchedule": _BACKOFFICE,
+    "SetWorkingHours": _BACKOFFICE,
+    "AddTimeOff": _BACKOFFICE,
+    "RemoveTimeOff": _BACKOFFICE,
+    "MySessions": _BACKOFFICE,
+    "CreatePsychologist": _BACKOFFICE,
+    "RecordCredential": _BACKOFFICE,
+    "RecordTestSession": _BACKOFFICE,
+    "ApprovePsychologist": _BACKOFFICE,
+    "SuspendPsychologist": _BACKOFFICE,
+    "SetServicePrice": _BACKOFFICE,
+    "PartnerMetrics": _BACKOFFICE,
+    # console.graphql
+    "RiskAlerts": _SAFETY,
+    "RiskQueue": _SAFETY,
+    "AcknowledgeRisk": _SAFETY,
+    "ResolveRisk": _SAFETY,
 }
