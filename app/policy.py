@@ -1,7 +1,7 @@
 """Who may do what: the one place that decides.
 
 Pure functions over the caller (anything with ``user_id`` and ``role``: the
-request's ``app.auth.viewer.Viewer``, or an ``Actor``) and plain attributes of
+request's ``app.identity.viewer.Viewer``, or an ``Actor``) and plain attributes of
 the object at stake (``booking.client_id``, ``conversation.client_id``, the user
 id behind a booking's psychologist). No I/O: a caller loads what a rule needs and
 asks here. Services and resolvers never compare roles or owners themselves.
@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from app.errors import Forbidden, UserError
+from app.core.errors import Forbidden, UserError
 from models.enums import Role
 
 # --- who is asking ----------------------------------------------------------------------
 
 
 class Principal(Protocol):
-    """The caller: ``app.auth.viewer.Viewer`` fits, and so does ``Actor``."""
+    """The caller: ``app.identity.viewer.Viewer`` fits, and so does ``Actor``."""
 
     @property
     def user_id(self) -> int: ...

@@ -45,9 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.booking.slots import Schedule, WeeklyHours, iter_free_starts  # noqa: E402
-from app.settings import Settings  # noqa: E402
+from app.core.settings import Settings  # noqa: E402
+from app.core.sql import placeholders  # noqa: E402
 from bench.common import free_port, start_server  # noqa: E402
-from schema.sql import placeholders  # noqa: E402
 from tests.helpers import op  # noqa: E402
 
 DEMO_SIZE = 112  # the realistic demo catalogue; larger sizes add generated psychologists
@@ -63,8 +63,8 @@ async def prepare(settings: Settings, size: int) -> dict[str, Any]:
     """Migrate, seed ``size`` demo psychologists and a month of bookings each."""
     from tortoise import connections
 
-    from app.db import close_db, migrate, open_db
-    from app.seed import seed_demo
+    from app.core.db import close_db, migrate, open_db
+    from app.demo.seed import seed_demo
     from models.booking import Booking, WorkingHours
     from models.catalogue import Psychologist, Service
     from models.enums import Role, ServiceKind
@@ -168,7 +168,7 @@ async def grow_catalogue(size: int) -> None:
     """Bulk-add generated approved psychologists until ``size`` are approved."""
     from tortoise import connections
 
-    from app.booking.demo import seed_working_hours
+    from app.demo.booking import seed_working_hours
     from models.catalogue import Method, Psychologist, Service, Topic
     from models.enums import ServiceKind, VettingStatus
 

@@ -101,9 +101,9 @@ async def prepare_data(env: dict[str, str], subscribers: int, messages: int) -> 
     for key, value in env.items():
         os.environ[key] = value
     from app.chat.service import ensure_conversation
-    from app.db import close_db, migrate, open_db
+    from app.core.db import close_db, migrate, open_db
+    from app.core.settings import load_settings
     from app.identity.sessions import start_session
-    from app.settings import load_settings
     from models.enums import Role
     from models.identity import User
     from schema.relay import to_global_id
@@ -362,7 +362,7 @@ def run_scenario(args: argparse.Namespace, mode: str, workdir: Path) -> list[dic
     deadline = time.monotonic() + args.timeout
     db_name = f"{args.db}_{mode}"
     db_url = create_database(db_name)
-    from app.auth.tokens import ed25519_pem_file
+    from app.identity.tokens import ed25519_pem_file
 
     env = {
         "APP_ENV": "development",

@@ -20,14 +20,14 @@ def free_port() -> int:
 def start_server(
     env: dict[str, str], port: int, log_path: Path | None = None
 ) -> subprocess.Popen[bytes]:
-    """``uvicorn app.main:app`` on 127.0.0.1:port with ``env`` over the current environment."""
+    """``uvicorn app.web.app:app`` on 127.0.0.1:port with ``env`` over the current environment."""
     log = log_path.open("wb") if log_path else None
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "app.main:app",
+            "app.web.app:app",
             "--host",
             "127.0.0.1",
             "--port",

@@ -65,7 +65,8 @@ class Psychologist(Model):
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="psychologist_profile", null=True, on_delete=fields.SET_NULL
     )
-    # Denormalised for ordering and keyset paging; kept current by app.catalogue.refresh_stats.
+    # Denormalised for ordering and keyset paging; kept current by
+    # app.catalogue.service.refresh_stats.
     rating_avg = fields.DecimalField(max_digits=3, decimal_places=2, null=True)
     review_count = fields.IntField(default=0)
     price_from = fields.DecimalField(max_digits=10, decimal_places=2, null=True)

@@ -25,7 +25,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from app.errors import PublicError
+from app.core.errors import PublicError
 from schema.booking.mutations import BookingMutation
 from schema.booking.queries import BookingQuery
 from schema.booking.types import Booking

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 
 import strawberry
 
-from app.errors import UserError
+from app.core.errors import UserError
 from models import enums
 
 # strawberry.enum() registers the enum class in place and returns it; plain aliases keep

@@ -1,19 +1,40 @@
-"""The per-request context: settings, the viewer and the request's dataloaders."""
+"""The per-request context: settings, the viewer and the request's dataloaders.
+
+``Loader`` is the base of every dataloader (one SQL statement per batch, results aligned
+with keys); ``Loaders`` creates them on first use, per context.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from aiodataloader import DataLoader
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as _Info
 
-from app.auth.viewer import Viewer
-from app.errors import AuthError
-from app.settings import Settings
-from schema.loader import Loader
+from app.core.errors import AuthError
+from app.core.settings import Settings
+from app.identity.viewer import Viewer
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Loader(DataLoader[K, V]):
+    def __init__(self, context: Context) -> None:
+        super().__init__(max_batch_size=1000)
+        self.context = context
+
+    async def batch_load_fn(self, keys: list[K]) -> list[V]:
+        return await self.load_batch(keys)
+
+    async def load_batch(self, keys: list[K]) -> list[V]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
 
 L = TypeVar("L", bound=Loader[Any, Any])
 

@@ -1,29 +1,11 @@
-"""Base class for per-request loaders: one SQL statement per batch, results aligned with keys."""
+"""Helpers for loaders' batch functions: rows grouped or indexed in the order of the keys."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from aiodataloader import DataLoader
-
-if TYPE_CHECKING:
-    from schema.context import Context
+from typing import Any, TypeVar
 
 K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class Loader(DataLoader[K, V]):
-    def __init__(self, context: Context) -> None:
-        super().__init__(max_batch_size=1000)
-        self.context = context
-
-    async def batch_load_fn(self, keys: list[K]) -> list[V]:
-        return await self.load_batch(keys)
-
-    async def load_batch(self, keys: list[K]) -> list[V]:  # pragma: no cover - abstract
-        raise NotImplementedError
 
 
 def group_by(rows: Iterable[Any], key: str, keys: list[K]) -> list[list[Any]]:

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from app.errors import BadInput
+from app.core.errors import BadInput
 
 T = TypeVar("T")
 

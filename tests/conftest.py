@@ -16,9 +16,9 @@ import pytest
 from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
-from app.db import migrate
-from app.main import create_app
-from app.settings import Settings
+from app.core.db import migrate
+from app.core.settings import Settings
+from app.web.app import create_app
 from tests.browser import browser  # noqa: F401 - session fixture (headless Chromium)
 from tests.servers import serve_in_loop
 
@@ -49,7 +49,7 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
     await migrate(settings)
     application = create_app(settings)
     async with LifespanManager(application, startup_timeout=60, shutdown_timeout=30):
-        from app.seed import seed_demo
+        from app.demo.seed import seed_demo
 
         await seed_demo(settings, psychologists=112)
         yield application

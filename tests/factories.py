@@ -11,8 +11,8 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from app.core.settings import Settings
 from app.identity.sessions import start_session
-from app.settings import Settings
 from models.enums import Role
 from models.identity import User
 

@@ -14,7 +14,7 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
-from app.settings import ROOT, Settings
+from app.core.settings import ROOT, Settings
 from tests.factories import signed_in
 
 

@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 from app import policy
-from app.auth.viewer import Viewer
-from app.errors import Forbidden, UserError
+from app.core.errors import Forbidden, UserError
+from app.identity.viewer import Viewer
 from models.enums import Role
 
 OWNER = policy.Actor(user_id=1, role=Role.CLIENT)

@@ -14,7 +14,7 @@ import difflib
 import pytest
 from graphql import GraphQLError, parse, validate
 
-from app.cli import export_schema_sdl
+from app.cli.main import export_schema_sdl
 from schema import schema
 from tests.contract_pending import PENDING
 from tests.helpers import ROOT, contract_operations

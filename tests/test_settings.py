@@ -6,7 +6,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.settings import SettingsError, load_settings
+from app.core.settings import SettingsError, load_settings
 
 
 def _pem() -> str:

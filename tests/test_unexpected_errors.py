@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from app import catalogue
+from app.catalogue import service as catalogue
 from tests.helpers import gql_raw
 
 

@@ -32,10 +32,10 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from tortoise import connections
 from tortoise.expressions import RawSQL, Subquery
+from tortoise.queryset import QuerySet
 
 from app.booking.slots import Schedule, WeeklyHours, iter_free_starts, to_datetime
-from app.catalogue import CatalogueFilter, filtered
-from app.errors import BadInput
+from app.core.errors import BadInput
 from models.booking import (
     OCCUPYING_STATUSES,
     Booking,
@@ -405,8 +405,8 @@ def require_aware(value: datetime, field: str) -> datetime:
     return value
 
 
-async def _catalogue(flt: CatalogueFilter) -> list[Candidate]:
-    return [(pid, tz) for pid, tz in await _rows(filtered(flt).values_list("id", "timezone"))]
+async def _zones(candidates: QuerySet[Psychologist]) -> list[Candidate]:
+    return [(pid, tz) for pid, tz in await _rows(candidates.values_list("id", "timezone"))]
 
 
 NO_SLOT = 2**62  # sort key of psychologists without a free slot: after everyone else
@@ -420,7 +420,8 @@ def soonest_key(slot: SlotInfo | None, pid: int) -> RankKey:
 
 
 async def rank_by_first_slot(
-    flt: CatalogueFilter,
+    candidates: QuerySet[Psychologist],
+    kind: ServiceKind,
     now: datetime,
     *,
     limit: int | None,
@@ -428,7 +429,7 @@ async def rank_by_first_slot(
     until: datetime | None = None,
     everyone: bool = False,
 ) -> list[tuple[RankKey, SlotInfo | None]]:
-    """The filtered psychologists ordered by their first free slot, keys after ``after``.
+    """``candidates`` ordered by their first free slot of ``kind``, keys after ``after``.
 
     Best-first instead of computing everyone: a lower bound of each psychologist's
     first slot ignores bookings and time off (which only remove time), so it depends
@@ -440,16 +441,15 @@ async def rank_by_first_slot(
     are evaluated first. ``until``: only slots starting before it count. ``everyone``:
     also rank psychologists without the service (a catalogue ordering lists everybody).
     """
-    kind = flt.service_kind or ServiceKind.SESSION
-    ids = Subquery(filtered(flt).values("id"))
+    ids = Subquery(candidates.values("id"))
     if everyone:  # a full ordering lists psychologists without the service too (last)
-        candidates = await _catalogue(flt)
+        zoned = await _zones(candidates)
         services = await load_services(ids, kind)
     else:  # only who offers the service can have a slot: one statement gives both
-        services, candidates = await load_services(ids, kind, with_zones=True)
-    if not candidates:
+        services, zoned = await load_services(ids, kind, with_zones=True)
+    if not zoned:
         return []
-    zones = dict(candidates)
+    zones = dict(zoned)
     static = await _cached_static(list(zones))
     horizon = max(
         (static.policy.get(pid, DEFAULT_POLICY).horizon_days for pid in services), default=0
@@ -528,30 +528,6 @@ async def rank_by_first_slot(
     if until is not None:
         ranked = [r for r in ranked if r[1] is not None]
     return ranked if limit is None else ranked[:limit]
-
-
-async def soonest_slots(flt: CatalogueFilter, first: int, now: datetime) -> list[SlotInfo]:
-    """The ``first`` earliest slots across the catalogue, one per psychologist."""
-    if first <= 0:
-        return []
-    ranked = await rank_by_first_slot(flt, now, limit=first)
-    return [slot for _, slot in ranked if slot is not None]
-
-
-async def page_by_soonest(
-    flt: CatalogueFilter, size: int, after: RankKey | None, now: datetime
-) -> list[tuple[RankKey, int]]:
-    """``size + 1`` (key, psychologist id) after the cursor, ordered by the next free slot."""
-    ranked = await rank_by_first_slot(flt, now, limit=size + 1, after=after, everyone=True)
-    return [(key, key[1]) for key, _ in ranked]
-
-
-async def available_before_ids(flt: CatalogueFilter, before: datetime, now: datetime) -> list[int]:
-    """IDs of the filtered psychologists with a free slot starting before ``before``."""
-    if require_aware(before, "availableBefore") <= now:
-        return []
-    ranked = await rank_by_first_slot(flt, now, limit=None, until=before)
-    return sorted(key[1] for key, slot in ranked if slot is not None)
 
 
 async def schedule_for(

@@ -31,14 +31,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from app import events
-from app.auth.viewer import Viewer
 from app.booking.availability import schedule_for
 from app.booking.slots import cells, is_free
 from app.booking.video import new_room_name
-from app.errors import UserError
+from app.core import events
+from app.core.errors import UserError
+from app.core.settings import Settings
+from app.identity.viewer import Viewer
 from app.policy import booking_not_found, require_complete_booking, require_manage_booking
-from app.settings import Settings
 from models.booking import BookedCell, Booking, BookingStatus
 from models.catalogue import Psychologist, Service
 from models.enums import VettingStatus

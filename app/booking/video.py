@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 
 import jwt
 
-from app.settings import Settings
+from app.core.settings import Settings
 
 JOIN_EARLY = timedelta(minutes=10)
 

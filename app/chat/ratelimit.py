@@ -12,7 +12,7 @@ import time
 import uuid
 from collections import deque
 
-from app.settings import Settings
+from app.core.settings import Settings
 
 log = logging.getLogger("psyline.chat.ratelimit")
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from app.chat import ratelimit
 from app.chat import service as _service  # noqa: F401 - registers the user_registered handler
 from app.chat.sla import sla_watcher
-from app.pubsub import PubSub, close_pubsub, open_pubsub
-from app.settings import Settings
+from app.core.pubsub import PubSub, close_pubsub, open_pubsub
+from app.core.settings import Settings
 
 
 @dataclass

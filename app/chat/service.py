@@ -18,10 +18,11 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import events, policy, pubsub
-from app.auth.viewer import Viewer
+from app import policy
 from app.chat import ratelimit
-from app.errors import UserError
+from app.core import events, pubsub
+from app.core.errors import UserError
+from app.identity.viewer import Viewer
 from models.chat import CareWait, Conversation, Message, ReadMarker
 
 log = logging.getLogger("psyline.chat")

@@ -11,8 +11,8 @@ import logging
 from datetime import datetime
 from typing import cast
 
-from app import pubsub
 from app.chat.service import INBOX_CHANNEL, InboxEventKind, now_utc
+from app.core import pubsub
 from models.chat import CareWait, Conversation
 
 log = logging.getLogger("psyline.chat.sla")

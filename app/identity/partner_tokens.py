@@ -34,10 +34,10 @@ import jwt
 import phonenumbers
 from tortoise.exceptions import IntegrityError
 
-from app.errors import UserError
+from app.core.errors import UserError
+from app.core.settings import Settings
 from app.identity.codes import IdentityCode
 from app.identity.keys import ASYMMETRIC_ALGORITHMS, dummy_key, key_fits, partner_key
-from app.settings import Settings
 from models.identity import Partner, UsedJti
 
 audit = logging.getLogger("psyline.audit.identity")

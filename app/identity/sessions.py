@@ -7,7 +7,7 @@
   was copied: the whole session is revoked (RFC 6819 5.2.2.3, OAuth 2.0 Security
   BCP 4.14 refresh token rotation).
 - ``signOut`` revokes the session. Access tokens carry the session id and
-  ``app.auth.authenticate`` checks the session on every request (one primary-key
+  ``app.identity.authenticate`` checks the session on every request (one primary-key
   query), so a revoked session's access tokens stop working immediately.
 """
 
@@ -22,10 +22,10 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from app.auth.tokens import issue_access_token
-from app.errors import UserError
+from app.core.errors import UserError
+from app.core.settings import Settings
 from app.identity.codes import IdentityCode
-from app.settings import Settings
+from app.identity.tokens import issue_access_token
 from models.identity import Partner, RefreshToken, Session, User
 
 log = logging.getLogger("psyline.identity.sessions")

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 
-from app import events
-from app.errors import UserError
+from app.core import events
+from app.core.errors import UserError
+from app.core.settings import Settings
 from app.identity.codes import IdentityCode
 from app.identity.partner_tokens import VerifiedPartnerToken, verify_partner_token
 from app.identity.sessions import IssuedSession, start_session
-from app.settings import Settings
 from models.enums import Role
 from models.identity import User
 

@@ -22,11 +22,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from tortoise.expressions import F
 
-from app.errors import UserError
+from app.core.errors import UserError
+from app.core.settings import Settings
 from app.identity.codes import IdentityCode
 from app.identity.partner_tokens import storable
 from app.identity.sessions import IssuedSession, start_session
-from app.settings import Settings
 from models.enums import Role
 from models.identity import User
 

@@ -14,8 +14,8 @@ from app.booking.availability import SlotInfo, search, slots_in_window
 from models.booking import Booking
 from models.catalogue import Psychologist as PsychologistRow
 from models.enums import ServiceKind
-from schema.context import Info
-from schema.loader import Loader, index_by
+from schema.context import Info, Loader
+from schema.loader import index_by
 
 MAX_NEXT_SLOTS = 20
 

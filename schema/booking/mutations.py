@@ -12,7 +12,8 @@ import strawberry
 
 from app.booking import service as svc
 from models.booking import BookingStatus
-from schema.booking.types import Booking, BookingError, parse_slot_id
+from schema.booking.types import Booking, BookingError
+from schema.catalogue.types import parse_slot_id
 from schema.common import user_errors
 from schema.context import Info
 from schema.relay import decode_id

@@ -6,14 +6,17 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from app import catalogue, policy
-from app.booking import availability
+from app import policy
 from app.booking import service as svc
-from app.errors import BadInput
+from app.catalogue import service as catalogue
+from app.catalogue import soonest
+from app.core import clock
+from app.core.errors import BadInput
 from models.identity import User
 from schema.booking.dataloaders import BookingById
-from schema.booking.types import Booking, BookingConnection, Slot, psychologist_user_id_for
+from schema.booking.types import Booking, BookingConnection, psychologist_user_id_for
 from schema.catalogue.queries import PsychologistFilter, to_catalogue_filter
+from schema.catalogue.types import Slot
 from schema.context import Info
 from schema.relay import MAX_PAGE_SIZE, PageArgs, build_connection, encode_cursor, register_node
 
@@ -34,8 +37,9 @@ class BookingQuery:
     ) -> list[Slot]:
         if first < 0:
             raise BadInput("`first` must not be negative.")
-        flt = await catalogue.with_availability(to_catalogue_filter(filter))
-        found = await availability.soonest_slots(flt, min(first, MAX_SOONEST), datetime.now(UTC))
+        now = clock.now()
+        flt = await catalogue.with_availability(to_catalogue_filter(filter), now)
+        found = await soonest.soonest_slots(flt, min(first, MAX_SOONEST), now)
         return [Slot.of(s) for s in found]
 
 

@@ -9,17 +9,15 @@ from typing import ClassVar
 import strawberry
 
 from app import policy
-from app.auth.viewer import Viewer
 from app.booking import service as svc
 from app.booking import video
-from app.booking.availability import SlotInfo
-from app.booking.service import SlotRef
+from app.identity.viewer import Viewer
 from models import booking as m
 from schema.catalogue.dataloaders import AnyPsychologistById, ServiceById
 from schema.catalogue.types import Psychologist, Service
 from schema.common import Money, PayloadError
 from schema.context import Info
-from schema.relay import Connection, Node, parse_global_id, to_global_id
+from schema.relay import Connection, Node, to_global_id
 
 BookingStatus = strawberry.enum(
     m.BookingStatus,
@@ -29,58 +27,6 @@ BookingStatus = strawberry.enum(
 BookingErrorCode = strawberry.enum(
     svc.BookingErrorCode, description="Why a booking operation was refused (stable codes)."
 )
-
-MAX_EPOCH = 10**11
-
-
-def slot_id(psychologist_id: int, service_id: int, starts_at: datetime) -> strawberry.ID:
-    """Opaque and self-describing: ``Slot:<psychologist>:<service>:<start epoch>``."""
-    return to_global_id("Slot", f"{psychologist_id}:{service_id}:{int(starts_at.timestamp())}")
-
-
-def parse_slot_id(value: str) -> SlotRef | None:
-    parsed = parse_global_id(value)
-    if parsed is None or parsed[0] != "Slot":
-        return None
-    parts = parsed[1].split(":")
-    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 12 for p in parts):
-        return None
-    pid, sid, epoch = (int(p) for p in parts)
-    if epoch >= MAX_EPOCH:
-        return None
-    return SlotRef(pid, sid, datetime.fromtimestamp(epoch, UTC))
-
-
-@strawberry.type(
-    description="A bookable start time of one psychologist's service. Computed, not stored: "
-    "pass its `id` to `bookSlot`; the server re-checks it then."
-)
-class Slot:
-    id: strawberry.ID = strawberry.field(description="Opaque; all `bookSlot` needs.")
-    starts_at: datetime
-    ends_at: datetime
-    _info: strawberry.Private[SlotInfo]
-
-    @classmethod
-    def of(cls, info: SlotInfo) -> Slot:
-        return cls(
-            id=slot_id(info.psychologist_id, info.service_id, info.starts_at),
-            starts_at=info.starts_at,
-            ends_at=info.ends_at,
-            _info=info,
-        )
-
-    @strawberry.field(description="Whom the slot is with.")
-    async def psychologist(self, info: Info) -> Psychologist:
-        row = await info.context.loaders[AnyPsychologistById].load(self._info.psychologist_id)
-        assert row is not None  # slots are computed from existing psychologists
-        return Psychologist.from_model(row)
-
-    @strawberry.field(description="What is booked: kind, duration and price.")
-    async def service(self, info: Info) -> Service:
-        row = await info.context.loaders[ServiceById].load(self._info.service_id)
-        assert row is not None
-        return Service.from_model(row)
 
 
 @strawberry.type(description="The in-app video session of a booking.")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from app.catalogue import visible_psychologists
+from app.catalogue.filters import visible_psychologists
+from app.core.sql import PageKey, fetch, newest_per_parent, placeholders
 from models.catalogue import Credential, Method, Psychologist, Review, Service, Topic
-from schema.loader import Loader, group_by, index_by
-from schema.sql import PageKey, fetch, newest_per_parent, placeholders
+from schema.context import Loader
+from schema.loader import group_by, index_by
 
 
 class PsychologistById(Loader[int, Psychologist | None]):

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import strawberry
 
-from app import catalogue as svc
-from app.errors import BadInput
+from app.catalogue import service as svc
+from app.catalogue.filters import CatalogueFilter
+from app.core import clock
+from app.core.errors import BadInput
 from schema.catalogue.dataloaders import AllMethods, AllTopics, PsychologistById
 from schema.catalogue.types import Method, Psychologist, Topic
 from schema.common import ClientType, ServiceKind
@@ -65,10 +67,10 @@ def _ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> list
     return out
 
 
-def to_catalogue_filter(flt: PsychologistFilter | None) -> svc.CatalogueFilter:
+def to_catalogue_filter(flt: PsychologistFilter | None) -> CatalogueFilter:
     if flt is None:
-        return svc.CatalogueFilter()
-    return svc.CatalogueFilter(
+        return CatalogueFilter()
+    return CatalogueFilter(
         method_ids=_ids(flt.method_ids, "Method", "methodIds"),
         topic_ids=_ids(flt.topic_ids, "Topic", "topicIds"),
         client_type=flt.client_type,
@@ -107,12 +109,13 @@ class CatalogueQuery:
         after: str | None = None,
     ) -> Connection[Psychologist]:
         page = PageArgs.parse(first, after)
-        flt = await svc.with_availability(to_catalogue_filter(filter))
-        rows = await svc.page_psychologists(flt, order_by, page.size, page.cursor)
+        now = clock.now()
+        flt = await svc.with_availability(to_catalogue_filter(filter), now)
+        rows = await svc.page_psychologists(flt, order_by, page.size, page.cursor, now)
         return build_connection(
             rows,
             page,
-            cursor_of=lambda p: encode_cursor(svc.cursor_for(order_by, p)),
-            convert=Psychologist.from_model,
+            cursor_of=lambda keyed: encode_cursor(keyed[0]),
+            convert=lambda keyed: Psychologist.from_model(keyed[1]),
             count=lambda: svc.count_psychologists(flt),
         )

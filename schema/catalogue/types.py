@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from datetime import UTC, datetime
+from typing import Annotated
 
 import strawberry
 
+from app.booking.availability import SlotInfo
+from app.booking.service import SlotRef
+from app.core.errors import BadInput
 from models import catalogue as m
+from schema.booking.dataloaders import availability, next_slots
 from schema.catalogue.dataloaders import (
+    AnyPsychologistById,
     CredentialsByPsychologist,
     MethodsByPsychologist,
     ReviewPage,
+    ServiceById,
     ServicesByPsychologist,
     TopicsByPsychologist,
 )
@@ -24,11 +30,9 @@ from schema.relay import (
     PageArgs,
     build_connection,
     encode_cursor,
+    parse_global_id,
     to_global_id,
 )
-
-if TYPE_CHECKING:
-    from schema.booking.types import Slot
 
 CURRENT_YEAR_FIELD = "experienceYears counts whole years since the first documented practice."
 
@@ -201,10 +205,7 @@ class Psychologist(Node):
     @strawberry.field(description="The next bookable slots (at most 20), soonest first.")
     async def next_slots(
         self, info: Info, first: int = 3, service_kind: ServiceKind = ServiceKind.SESSION
-    ) -> list[Annotated[Slot, strawberry.lazy("schema.booking.types")]]:
-        from schema.booking.dataloaders import next_slots
-        from schema.booking.types import Slot
-
+    ) -> list[Slot]:
         return [Slot.of(s) for s in await next_slots(info, self._row, first, service_kind)]
 
     @strawberry.field(
@@ -217,16 +218,11 @@ class Psychologist(Node):
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
         service_kind: ServiceKind | None = None,
-    ) -> list[Annotated[Slot, strawberry.lazy("schema.booking.types")]]:
-        from schema.booking.dataloaders import availability
-        from schema.booking.types import Slot
-
+    ) -> list[Slot]:
         return [Slot.of(s) for s in await availability(info, self._row, from_, to, service_kind)]
 
 
 def _review_cursor(cursor: object) -> int | None:
-    from app.errors import BadInput
-
     if cursor is None:
         return None
     if (
@@ -237,3 +233,56 @@ def _review_cursor(cursor: object) -> int | None:
     ):
         return cursor[1]
     raise BadInput("Invalid cursor: use a cursor returned by this connection.")
+
+
+MAX_EPOCH = 10**11
+
+
+def slot_id(psychologist_id: int, service_id: int, starts_at: datetime) -> strawberry.ID:
+    """Opaque and self-describing: ``Slot:<psychologist>:<service>:<start epoch>``."""
+    return to_global_id("Slot", f"{psychologist_id}:{service_id}:{int(starts_at.timestamp())}")
+
+
+def parse_slot_id(value: str) -> SlotRef | None:
+    parsed = parse_global_id(value)
+    if parsed is None or parsed[0] != "Slot":
+        return None
+    parts = parsed[1].split(":")
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 12 for p in parts):
+        return None
+    pid, sid, epoch = (int(p) for p in parts)
+    if epoch >= MAX_EPOCH:
+        return None
+    return SlotRef(pid, sid, datetime.fromtimestamp(epoch, UTC))
+
+
+@strawberry.type(
+    description="A bookable start time of one psychologist's service. Computed, not stored: "
+    "pass its `id` to `bookSlot`; the server re-checks it then."
+)
+class Slot:
+    id: strawberry.ID = strawberry.field(description="Opaque; all `bookSlot` needs.")
+    starts_at: datetime
+    ends_at: datetime
+    _info: strawberry.Private[SlotInfo]
+
+    @classmethod
+    def of(cls, info: SlotInfo) -> Slot:
+        return cls(
+            id=slot_id(info.psychologist_id, info.service_id, info.starts_at),
+            starts_at=info.starts_at,
+            ends_at=info.ends_at,
+            _info=info,
+        )
+
+    @strawberry.field(description="Whom the slot is with.")
+    async def psychologist(self, info: Info) -> Psychologist:
+        row = await info.context.loaders[AnyPsychologistById].load(self._info.psychologist_id)
+        assert row is not None  # slots are computed from existing psychologists
+        return Psychologist.from_model(row)
+
+    @strawberry.field(description="What is booked: kind, duration and price.")
+    async def service(self, info: Info) -> Service:
+        row = await info.context.loaders[ServiceById].load(self._info.service_id)
+        assert row is not None
+        return Service.from_model(row)

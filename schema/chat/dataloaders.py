@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.sql import PageKey, fetch, newest_per_parent, param, placeholders
 from models.chat import Conversation, Message
 from models.identity import User
-from schema.loader import Loader, index_by
-from schema.sql import PageKey, fetch, newest_per_parent, param, placeholders
+from schema.context import Loader
+from schema.loader import index_by
 
 
 class ConversationById(Loader[int, Conversation | None]):

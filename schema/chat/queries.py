@@ -11,7 +11,7 @@ from tortoise.expressions import Q
 
 from app import policy
 from app.chat import service as svc
-from app.errors import BadInput
+from app.core.errors import BadInput
 from models.chat import Conversation
 from schema.chat.types import CareConversation, CareStats
 from schema.context import Info

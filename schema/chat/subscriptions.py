@@ -19,12 +19,13 @@ from typing import cast
 
 import strawberry
 
-from app import policy, pubsub
-from app.auth import authenticate
-from app.auth.viewer import Viewer
+from app import policy
 from app.chat import service as svc
 from app.chat.delivery import BATCH, messages_for_delivery
-from app.errors import AuthError
+from app.core import pubsub
+from app.core.errors import AuthError
+from app.identity import authenticate
+from app.identity.viewer import Viewer
 from models.chat import Conversation
 from models.chat import Message as MessageRow
 from schema.chat.types import (

@@ -10,7 +10,7 @@ import strawberry
 
 from app import policy
 from app.chat import service as svc
-from app.errors import BadInput
+from app.core.errors import BadInput
 from app.identity.privacy import mask_phone
 from models import chat as m
 from models.enums import Role

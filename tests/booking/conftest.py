@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from app.catalogue import search_key
+from app.catalogue.service import search_key
 from models.booking import BookingPolicy, WorkingHours
 from models.catalogue import Psychologist, Service
 from models.enums import ServiceKind, VettingStatus

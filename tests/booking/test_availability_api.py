@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from app.booking import availability
-from app.catalogue import CatalogueFilter, filtered
-from app.settings import Settings
+from app.catalogue import soonest
+from app.catalogue.filters import CatalogueFilter, filtered
+from app.core.settings import Settings
 from models.booking import Booking, OverrideKind, ScheduleOverride
 from models.catalogue import Service
 from models.enums import ServiceKind
@@ -193,14 +194,20 @@ async def test_best_first_ranking_matches_brute_force(
         windows=availability.CATALOGUE_WINDOWS,
     )
     expected = sorted(availability.soonest_key(v[0], pid) for pid, v in brute.items())
-    ranked = await availability.rank_by_first_slot(flt, now, limit=None)
+    ranked = await availability.rank_by_first_slot(
+        filtered(flt), ServiceKind.SESSION, now, limit=None
+    )
     assert [k for k, slot in ranked if slot is not None] == expected
     for limit in (1, 7, 25):
-        top = await availability.rank_by_first_slot(flt, now, limit=limit)
+        top = await availability.rank_by_first_slot(
+            filtered(flt), ServiceKind.SESSION, now, limit=limit
+        )
         assert [k for k, _ in top] == expected[:limit]
     middle = expected[10]
-    page = await availability.rank_by_first_slot(flt, now, limit=5, after=middle)
+    page = await availability.rank_by_first_slot(
+        filtered(flt), ServiceKind.SESSION, now, limit=5, after=middle
+    )
     assert [k for k, _ in page] == expected[11:16]
     before = now + timedelta(hours=5)
-    ids = await availability.available_before_ids(flt, before, now)
+    ids = await soonest.available_before_ids(flt, before, now)
     assert ids == sorted(pid for (start, pid) in expected if start < before.timestamp())

@@ -9,11 +9,11 @@ import httpx
 import jwt
 import pytest
 
-from app.settings import Settings
+from app.core.settings import Settings
 from models.booking import Booking, BookingStatus
 from models.catalogue import Psychologist, Service
 from models.enums import Role, ServiceKind, VettingStatus
-from schema.booking.types import slot_id
+from schema.catalogue.types import slot_id
 from schema.relay import decode_id, to_global_id
 from tests.booking.conftest import MakePsychologist, day_at
 from tests.factories import signed_in

@@ -19,11 +19,11 @@ from typing import Any
 
 import httpx
 
-from app.settings import Settings
+from app.core.settings import Settings
 from models.booking import OCCUPYING_STATUSES, Booking, BookingStatus
 from models.catalogue import Service
 from models.enums import ServiceKind
-from schema.booking.types import slot_id
+from schema.catalogue.types import slot_id
 from schema.relay import to_global_id
 from tests.booking.conftest import MakePsychologist, day_at
 from tests.factories import SignedIn, signed_in

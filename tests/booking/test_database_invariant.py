@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.booking.service import _occupy, _release
-from app.settings import Settings
+from app.core.settings import Settings
 from models.booking import Booking, BookingStatus
 from models.catalogue import Service
 from tests.booking.conftest import MakePsychologist, day_at

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from graphql import parse, print_ast
 
-from app import assets
+from app.web import assets
 from schema import schema
 from tests.catalogue.support import without_fields
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from app.settings import Settings
+from app.core.settings import Settings
 from models.catalogue import Psychologist
 from models.enums import VettingStatus
 from tests.browser import offline_page

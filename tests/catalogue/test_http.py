@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from app.main import create_app
-from app.settings import Settings, load_settings
+from app.core.settings import Settings, load_settings
+from app.web.app import create_app
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 

@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-from app.seed_catalogue import (
+from app.core.settings import Settings
+from app.demo.catalogue import (
     METHODS,
     TIME_ZONES,
     TOPICS,
@@ -19,7 +20,6 @@ from app.seed_catalogue import (
     demo_profiles,
     seed_catalogue,
 )
-from app.settings import Settings
 from models.catalogue import Credential, Method, Psychologist, Review, Service, Topic
 from models.enums import CredentialKind, ServiceKind, VettingStatus
 from tests.helpers import ROOT

@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.identity.demo import demo_partner_token
-from app.settings import Settings
+from app.core.settings import Settings
+from app.demo.identity import demo_partner_token
 from tests.browser import offline_page
 from tests.factories import next_phone
 from tests.helpers import gql, op

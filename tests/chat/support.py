@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from app.settings import Settings
+from app.core.settings import Settings
 from models.enums import Role
 from tests.factories import SignedIn, signed_in
 from tests.helpers import gql, op

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app import events
 from app.chat import service as svc
-from app.settings import Settings
+from app.core import events
+from app.core.settings import Settings
 from models.chat import CareWait, Conversation, Message
 from models.enums import Role
 from schema.relay import decode_id

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.settings import Settings
+from app.core.settings import Settings
 from models.chat import Conversation
 from models.enums import Role
 from schema.relay import decode_id

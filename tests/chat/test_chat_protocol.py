@@ -9,8 +9,8 @@ import pytest
 from starlette.applications import Starlette
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from app.main import create_app
-from app.settings import Settings
+from app.core.settings import Settings
+from app.web.app import create_app
 from models.enums import Role
 from tests.chat.support import client_with_conversation
 from tests.chat.ws import closed_with, raw_ws, ws_session

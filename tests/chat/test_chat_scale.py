@@ -8,8 +8,8 @@ import time
 
 import httpx
 
-from app import pubsub
-from app.settings import Settings
+from app.core import pubsub
+from app.core.settings import Settings
 from schema.chat.types import message_cursor
 from tests.chat.support import client_with_conversation
 from tests.chat.ws import ws_session

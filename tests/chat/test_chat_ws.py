@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from app.chat import sla
-from app.settings import Settings
+from app.core.settings import Settings
 from models.chat import Conversation
 from models.enums import Role
 from schema.relay import decode_id

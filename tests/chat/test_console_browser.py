@@ -28,8 +28,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from app.core.settings import Settings
 from app.identity.staff import create_staff
-from app.settings import Settings
 from models.chat import Conversation
 from models.enums import Role
 from schema.relay import decode_id

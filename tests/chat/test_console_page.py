@@ -11,7 +11,7 @@ import re
 import httpx
 from graphql import parse, print_ast
 
-from app.console import CONSOLE_DIR
+from app.web.console import CONSOLE_DIR
 from tests.helpers import op
 
 CONSOLE_OPERATIONS = (

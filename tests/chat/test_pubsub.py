@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from app.pubsub import QUEUE_SIZE, RESYNC, PubSub, RedisPubSub
+from app.core.pubsub import QUEUE_SIZE, RESYNC, PubSub, RedisPubSub
 from tests.conftest import TEST_REDIS_URL
 
 

@@ -7,8 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from app.auth import authenticate
-from app.settings import Settings
+from app.core.settings import Settings
+from app.identity import authenticate
 from tests.chat.support import client_with_conversation, send_ok
 from tests.chat.ws import ws_session
 from tests.helpers import gql, op

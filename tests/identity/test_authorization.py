@@ -17,7 +17,7 @@ from models.booking import Booking
 from models.catalogue import Psychologist, Service
 from models.chat import Message
 from models.enums import Role
-from schema.booking.types import slot_id
+from schema.catalogue.types import slot_id
 from schema.relay import decode_id
 from tests.booking.conftest import MakePsychologist, day_at, make_psychologist  # noqa: F401
 from tests.chat.support import client_with_conversation

@@ -12,9 +12,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from app.identity.demo import demo_partner_token
+from app.core.settings import ROOT, Settings
+from app.demo.identity import demo_partner_token
 from app.identity.keys import pem_of
-from app.settings import ROOT, Settings
 from tests.identity.support import rsa_key
 
 

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from app import events
+from app.core import events
 from app.identity.keys import pem_of
 from models.identity import Partner, PartnerKey, Session, UsedJti, User
 from tests.identity.support import (

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
+from app.core.settings import Settings
 from models.identity import User
 from tests.conftest import ON_POSTGRES
 from tests.helpers import op

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.auth.tokens import decode_access_token, issue_access_token
+from app.core.settings import Settings
 from app.identity.sessions import hash_refresh_token
-from app.settings import Settings
+from app.identity.tokens import decode_access_token, issue_access_token
 from models.enums import Role
 from models.identity import RefreshToken, Session
 from tests.factories import signed_in

@@ -10,9 +10,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from app.auth.tokens import issue_access_token
+from app.core.settings import Settings
 from app.identity.sessions import revoke_session
-from app.settings import Settings
+from app.identity.tokens import issue_access_token
 from models.enums import Role
 from models.identity import Session
 from tests.factories import signed_in

@@ -1,9 +1,9 @@
 """The care team's web console: a static page served at ``/console``.
 
 Everything it needs comes from this service (no CDN): ``index.html``,
-``console.js``, ``console.css`` from ``app/static/console/`` and the pinned
+``console.js``, ``console.css`` from ``app/web/static/console/`` and the pinned
 ``graphql-ws`` UMD client that ``python -m app fetch-assets`` puts under
-``app/static/vendor/``. The page runs under a strict Content-Security-Policy:
+``app/web/static/vendor/``. The page runs under a strict Content-Security-Policy:
 scripts, styles and connections only from this origin, no inline code.
 """
 
@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from app.assets import VENDOR_DIR
+from app.web.assets import VENDOR_DIR
 
 CONSOLE_DIR = Path(__file__).resolve().parent / "static" / "console"
 GRAPHQL_WS_JS = VENDOR_DIR / "graphql-ws" / "umd" / "graphql-ws.min.js"

@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.runner import run_with_db
+from app.core.settings import Settings
 from app.identity.keys import ASYMMETRIC_ALGORITHMS, KeyError_, load_public_pem, parse_jwks, pem_of
-from app.settings import Settings
 from models.enums import Role
 
 
@@ -32,8 +33,6 @@ def _algorithms(raw: str) -> str:
 
 
 def _run(fn: Any) -> Any:
-    from app.cli import run_with_db
-
     return run_with_db(fn)
 
 
@@ -107,7 +106,7 @@ def cmd_partner_disable(args: argparse.Namespace) -> None:
 
 
 def cmd_partner_token(args: argparse.Namespace) -> None:
-    from app.identity.demo import demo_partner_token
+    from app.demo.identity import demo_partner_token
 
     async def mint(settings: Settings) -> str:
         try:

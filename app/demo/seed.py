@@ -10,12 +10,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable
 
-from app.settings import Settings
+from app.core.settings import Settings
 
 DEMO_STEPS: tuple[str, ...] = (
-    "app.seed_catalogue.seed_catalogue",
-    "app.identity.demo.seed_identity",
-    "app.booking.demo.seed_booking",
+    "app.demo.catalogue.seed_catalogue",
+    "app.demo.identity.seed_identity",
+    "app.demo.booking.seed_booking",
 )
 
 DEFAULT_PSYCHOLOGISTS = 112

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("PSYLINE_VAR_DIR", str(ROOT / "var")))
 
 Env = Literal["development", "production", "test"]

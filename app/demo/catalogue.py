@@ -20,9 +20,9 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from app.catalogue import refresh_stats
-from app.seed import demo_psychologists
-from app.settings import Settings
+from app.catalogue.service import refresh_stats
+from app.core.settings import Settings
+from app.demo.seed import demo_psychologists
 from models.catalogue import Credential, Method, Psychologist, Review, Service, Topic, search_key
 from models.enums import ClientType, CredentialKind, ServiceKind, VettingStatus
 

@@ -1,7 +1,7 @@
 """GraphiQL served entirely by the service: no CDN, works on a closed network.
 
 React, ReactDOM and GraphiQL come from ``/static/vendor/...`` (installed by
-``python -m app fetch-assets``, pinned by integrity in ``app/assets.py``); the boot
+``python -m app fetch-assets``, pinned by integrity in ``app/web/assets.py``); the boot
 script is our own static file ``/static/graphiql/boot.js``, so the page runs under a
 strict Content-Security-Policy (scripts from 'self' only, nothing inline). The page
 configuration travels in a non-executable ``application/json`` block.
@@ -19,7 +19,7 @@ import json
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from app import assets
+from app.web import assets
 
 VENDOR = "/static/vendor"
 STYLESHEETS = (f"{VENDOR}/graphiql/graphiql.min.css", "/static/graphiql/page.css")

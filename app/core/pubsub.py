@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from app.settings import Settings
+from app.core.settings import Settings
 
 log = logging.getLogger("psyline.pubsub")
 

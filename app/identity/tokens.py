@@ -17,9 +17,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from app.auth.viewer import Viewer
-from app.errors import AuthError
-from app.settings import Settings
+from app.core.errors import AuthError
+from app.core.settings import Settings
+from app.identity.viewer import Viewer
 from models.enums import Role
 
 ISSUER = "psyline"

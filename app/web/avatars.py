@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from app.catalogue import visible_psychologists
+from app.catalogue.filters import visible_psychologists
 
 SLUG = re.compile(r"^[a-z0-9-]{1,80}$")
 PALETTE = (

@@ -3,7 +3,7 @@
 Each entry pins a package version and its registry ``integrity`` (SHA-512), and
 names the files to take from the tarball. ``python -m app fetch-assets`` (run by
 the README's commands and by ``.ci/run``) downloads, verifies and extracts them
-into ``app/static/vendor/<package>/``; nothing third-party is committed.
+into ``app/web/static/vendor/<package>/``; nothing third-party is committed.
 """
 
 from __future__ import annotations

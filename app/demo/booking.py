@@ -13,8 +13,8 @@ from typing import cast
 
 from app.booking.availability import invalidate_static_cache, search
 from app.booking.service import SlotRef, book_slot
-from app.errors import UserError
-from app.settings import Settings
+from app.core.errors import UserError
+from app.core.settings import Settings
 from models.booking import Booking, BookingPolicy, WorkingHours
 from models.catalogue import Psychologist
 from models.enums import Role, ServiceKind, VettingStatus

@@ -21,14 +21,14 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
-from app.auth.authenticate import authenticate
-from app.avatars import avatar
 from app.chat.runtime import chat_runtime
-from app.console import console_routes
-from app.db import close_db, open_db
-from app.errors import AuthError
-from app.logging import configure_logging
-from app.settings import Settings, load_settings
+from app.core.db import close_db, open_db
+from app.core.errors import AuthError
+from app.core.logging import configure_logging
+from app.core.settings import Settings, load_settings
+from app.identity.authenticate import authenticate
+from app.web.avatars import avatar
+from app.web.console import console_routes
 from schema import build_schema
 from schema.context import Context
 
@@ -84,7 +84,7 @@ class PsylineGraphQL(GraphQL[Context, None]):
         return UNSET  # type: ignore[no-any-return]  # strawberry declares UNSET as Any
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        from app.graphiql import render_graphiql
+        from app.web.graphiql import render_graphiql
 
         return render_graphiql(request)
 
@@ -121,8 +121,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        *console_routes(),  # the care team's web console (app/static/console)
-        Route("/avatars/{slug}.svg", avatar),  # placeholder photos (app/avatars.py)
+        *console_routes(),  # the care team's web console (app/web/static/console)
+        Route("/avatars/{slug}.svg", avatar),  # placeholder photos (app/web/avatars.py)
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 def __getattr__(name: str) -> Any:
-    # `uvicorn app.main:app` builds the default instance on first access only.
+    # `uvicorn app.web.app:app` builds the default instance on first access only.
     if name == "app":
         instance = create_app()
         globals()["app"] = instance

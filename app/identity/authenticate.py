@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import time
 
-from app.auth.tokens import bearer_token, decode_access_token
-from app.auth.viewer import Viewer
-from app.errors import AuthError
+from app.core.errors import AuthError
+from app.core.settings import Settings
 from app.identity.sessions import session_is_active
-from app.settings import Settings
+from app.identity.tokens import bearer_token, decode_access_token
+from app.identity.viewer import Viewer
 
 
 async def authenticate(settings: Settings, authorization: str | None) -> Viewer | None:

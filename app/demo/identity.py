@@ -16,10 +16,10 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.auth.tokens import ed25519_pem_file
+from app.core.settings import Settings
 from app.identity.keys import pem_of
 from app.identity.staff import create_staff
-from app.settings import Settings
+from app.identity.tokens import ed25519_pem_file
 from models.enums import Role
 from models.identity import Partner, PartnerKey, User
 

@@ -1,45 +1,27 @@
-"""Operator CLI: ``python -m app <command>`` (also the ``psyline`` console script).
-
-Commands of other domains plug in through ``COMMAND_MODULES``: each module has
-``register(subparsers)`` that adds its sub-commands with ``func=<callable(args)>``.
+"""``python -m app <command>`` (also the ``psyline`` console script): serve, migrate, seed,
+export-schema, fetch-assets, and the sub-commands of ``COMMAND_MODULES`` (each has
+``register(subparsers)`` that adds its commands with ``func=<callable(args)>``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-from app.settings import ROOT, Settings, load_settings
+from app.cli import identity
+from app.cli.runner import run_with_db
+from app.core.settings import ROOT, load_settings
 
-COMMAND_MODULES: tuple[str, ...] = ("app.identity.cli",)
-
-
-def run_with_db(fn: Callable[[Settings], Awaitable[Any]]) -> Any:
-    """Run ``fn(settings)`` with the ORM open (for commands that touch data)."""
-    from app.db import close_db, open_db
-
-    settings = load_settings()
-
-    async def runner() -> Any:
-        await open_db(settings)
-        try:
-            return await fn(settings)
-        finally:
-            await close_db()
-
-    return asyncio.run(runner())
+COMMAND_MODULES = (identity,)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     uvicorn.run(
-        "app.main:app",
+        "app.web.app:app",
         host=args.host,
         port=args.port,
         reload=args.reload,
@@ -49,7 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    from app.db import migrate
+    from app.core.db import migrate
 
     asyncio.run(migrate(load_settings()))
     print("migrations applied")
@@ -59,7 +41,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
     if not args.demo:
         print("nothing to do: pass --demo", file=sys.stderr)
         raise SystemExit(2)
-    from app.seed import seed_demo
+    from app.demo.seed import seed_demo
 
     summary = run_with_db(lambda s: seed_demo(s, psychologists=args.psychologists))
     print(summary)
@@ -78,7 +60,7 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
 
 
 def cmd_fetch_assets(args: argparse.Namespace) -> None:
-    from app.assets import fetch_all
+    from app.web.assets import fetch_all
 
     fetched = fetch_all()
     print("fetched: " + ", ".join(fetched) if fetched else "assets up to date")
@@ -110,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fetch_assets)
 
     for module in COMMAND_MODULES:
-        importlib.import_module(module).register(sub)
+        module.register(sub)
     return parser
 
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate as _migrate
 
-from app.settings import Settings, load_settings
+from app.core.settings import Settings, load_settings
 
 # Domain app label -> models module. Order matters only for readability.
 DOMAINS: dict[str, str] = {
@@ -58,7 +58,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
 
 def __getattr__(name: str) -> Any:
-    # `tortoise makemigrations` reads `app.db.TORTOISE_ORM` (pyproject [tool.tortoise]);
+    # `tortoise makemigrations` reads `app.core.db.TORTOISE_ORM` (pyproject [tool.tortoise]);
     # computed lazily so that importing this module never reads the environment.
     if name == "TORTOISE_ORM":
         return tortoise_config(load_settings())

@@ -1,27 +1,28 @@
-"""Catalogue rules: who is visible, how the list is filtered, ordered and paged.
+"""Catalogue rules: how the list (``app.catalogue.filters``) is ordered and paged.
 
-Only ``APPROVED`` psychologists are ever visible to clients. Paging is keyset
-(seek) paging over non-null sort keys, so pages never skip or repeat rows while
-the data changes underneath.
+Paging is keyset (seek) paging over non-null sort keys, so pages never skip or repeat
+rows while the data changes underneath; the rating and price keys are denormalised by
+``refresh_stats``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 from tortoise.functions import Count, Min, Sum
-from tortoise.queryset import QuerySet
 
-from app.errors import BadInput
+from app.booking.availability import RankKey
+from app.catalogue import soonest
+from app.catalogue.filters import CatalogueFilter, filtered
+from app.core.errors import BadInput
 from models.catalogue import Psychologist, Review, Service, search_key
-from models.enums import ClientType, ServiceKind, VettingStatus
+from models.enums import ServiceKind
 
-MAX_SEARCH_LENGTH = 100
 NO_PRICE_SORT = 9_999_999_999  # kopecks: psychologists without a price sort last
 
 
@@ -46,56 +47,6 @@ ORDER_SPECS: dict[PsychologistOrder, OrderSpec] = {
 }
 
 
-@dataclass(frozen=True)
-class CatalogueFilter:
-    method_ids: list[int] = field(default_factory=list)
-    topic_ids: list[int] = field(default_factory=list)
-    client_type: ClientType | None = None
-    max_price: Decimal | None = None
-    service_kind: ServiceKind | None = None
-    search: str | None = None
-    only_ids: list[int] | None = None  # set by other filters (e.g. availability)
-    available_before: datetime | None = None  # resolved into only_ids by with_availability
-
-
-def visible_psychologists() -> QuerySet[Psychologist]:
-    return Psychologist.filter(vetting_status=VettingStatus.APPROVED)
-
-
-def filtered(flt: CatalogueFilter) -> QuerySet[Psychologist]:
-    qs = visible_psychologists()
-    if flt.method_ids:
-        qs = qs.filter(
-            id__in=Subquery(Psychologist.filter(methods__id__in=flt.method_ids).values("id"))
-        )
-    if flt.topic_ids:
-        qs = qs.filter(
-            id__in=Subquery(Psychologist.filter(topics__id__in=flt.topic_ids).values("id"))
-        )
-    if flt.client_type is not None:
-        qs = qs.filter(client_types_csv__contains=f",{flt.client_type.value},")
-    if flt.service_kind is not None or flt.max_price is not None:
-        if flt.max_price is not None and flt.max_price < 0:
-            raise BadInput("`maxPrice` must not be negative.")
-        services = Service.filter(is_active=True)
-        if flt.service_kind is not None:
-            services = services.filter(kind=flt.service_kind)
-        else:
-            services = services.exclude(kind=ServiceKind.CHECKUP)
-        if flt.max_price is not None:
-            services = services.filter(price__lte=flt.max_price)
-        qs = qs.filter(id__in=Subquery(services.values("psychologist_id")))
-    if flt.search:
-        term = flt.search.strip()
-        if len(term) > MAX_SEARCH_LENGTH:
-            raise BadInput(f"`search` is at most {MAX_SEARCH_LENGTH} characters.")
-        if term:
-            qs = qs.filter(search_name__contains=search_key(term))
-    if flt.only_ids is not None:
-        qs = qs.filter(id__in=flt.only_ids)
-    return qs
-
-
 def _seek(spec: OrderSpec, cursor: Any) -> Q:
     """Rows strictly after ``cursor = [sort value, id]`` in (key, id ASC) order."""
     try:
@@ -110,21 +61,19 @@ def _seek(spec: OrderSpec, cursor: Any) -> Q:
     return Q(**beyond) | Q(**tie)
 
 
-async def with_availability(flt: CatalogueFilter) -> CatalogueFilter:
+async def with_availability(flt: CatalogueFilter, now: datetime) -> CatalogueFilter:
     """Turn ``available_before`` into ``only_ids`` (one batched availability search)."""
     if flt.available_before is None:
         return flt
-    from app.booking.availability import available_before_ids
-
-    now = datetime.now(UTC)
-    ids = await available_before_ids(replace(flt, available_before=None), flt.available_before, now)
+    unbounded = replace(flt, available_before=None)
+    ids = await soonest.available_before_ids(unbounded, flt.available_before, now)
     if flt.only_ids is not None:
         allowed = set(flt.only_ids)
         ids = [i for i in ids if i in allowed]
     return replace(flt, available_before=None, only_ids=ids)
 
 
-def _soonest_cursor(after: Any) -> tuple[int, int] | None:
+def _soonest_cursor(after: Any) -> RankKey | None:
     if after is None:
         return None
     try:
@@ -136,26 +85,23 @@ def _soonest_cursor(after: Any) -> tuple[int, int] | None:
         raise BadInput("Invalid cursor: it belongs to another ordering or list.") from exc
 
 
-async def page_psychologists(
-    flt: CatalogueFilter, order: PsychologistOrder, size: int, after: Any
-) -> list[Psychologist]:
-    """One SQL statement: ``size + 1`` rows after the cursor (the extra one tells hasNextPage).
+Keyed = tuple[list[Any], Psychologist]  # (cursor payload, row)
 
-    ``SOONEST_AVAILABLE`` instead ranks the candidates by their next free slot (a best-first
-    availability search, ``app.booking.availability.rank_by_first_slot``) and pages by
-    the keyset ``(slot start, id)``.
+
+async def page_psychologists(
+    flt: CatalogueFilter, order: PsychologistOrder, size: int, after: Any, now: datetime
+) -> list[Keyed]:
+    """``size + 1`` rows after the cursor (the extra one tells hasNextPage), each with the
+    payload of its cursor.
+
+    One SQL statement for the column orderings. ``SOONEST_AVAILABLE`` instead ranks the
+    candidates by their next free slot (a best-first availability search,
+    ``app.catalogue.soonest``) and pages by the keyset ``(slot start, id)``.
     """
     if order is PsychologistOrder.SOONEST_AVAILABLE:
-        from app.booking.availability import page_by_soonest
-
-        keyed = await page_by_soonest(flt, size, _soonest_cursor(after), datetime.now(UTC))
-        found = {p.id: p for p in await Psychologist.filter(id__in=[pid for _, pid in keyed])}
-        rows = []
-        for key, pid in keyed:
-            if pid in found:
-                found[pid].soonest_key = key  # read by cursor_for
-                rows.append(found[pid])
-        return rows
+        keys = await soonest.page_by_soonest(flt, size, _soonest_cursor(after), now)
+        found = {p.id: p for p in await Psychologist.filter(id__in=[pid for _, pid in keys])}
+        return [([order.value, *key], found[key[1]]) for key in keys if key[1] in found]
     spec = ORDER_SPECS[order]
     qs = filtered(flt)
     if after is not None:
@@ -163,14 +109,8 @@ async def page_psychologists(
             raise BadInput("Invalid cursor: it belongs to another ordering or list.")
         qs = qs.filter(_seek(spec, after[1:]))
     direction = "-" if spec.descending else ""
-    return await qs.order_by(f"{direction}{spec.key}", "id").limit(size + 1)
-
-
-def cursor_for(order: PsychologistOrder, p: Psychologist) -> list[Any]:
-    if order is PsychologistOrder.SOONEST_AVAILABLE:
-        return [order.value, *p.soonest_key]  # type: ignore[attr-defined]
-    spec = ORDER_SPECS[order]
-    return [order.value, getattr(p, spec.key), p.id]
+    rows = await qs.order_by(f"{direction}{spec.key}", "id").limit(size + 1)
+    return [([order.value, getattr(p, spec.key), p.id], p) for p in rows]
 
 
 async def count_psychologists(flt: CatalogueFilter) -> int:

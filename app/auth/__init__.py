@@ -1,1 +1,0 @@
-"""Authentication: our own access tokens and the viewer they identify."""

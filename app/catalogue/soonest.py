@@ -1,0 +1,40 @@
+"""The catalogue by the next free slot: ``soonestSlots``, ``SOONEST_AVAILABLE`` and
+``availableBefore``, all on top of ``app.booking.availability.rank_by_first_slot``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.booking.availability import RankKey, SlotInfo, rank_by_first_slot, require_aware
+from app.catalogue.filters import CatalogueFilter, filtered
+from models.enums import ServiceKind
+
+
+def _kind(flt: CatalogueFilter) -> ServiceKind:
+    return flt.service_kind or ServiceKind.SESSION
+
+
+async def soonest_slots(flt: CatalogueFilter, first: int, now: datetime) -> list[SlotInfo]:
+    """The ``first`` earliest slots across the catalogue, one per psychologist."""
+    if first <= 0:
+        return []
+    ranked = await rank_by_first_slot(filtered(flt), _kind(flt), now, limit=first)
+    return [slot for _, slot in ranked if slot is not None]
+
+
+async def page_by_soonest(
+    flt: CatalogueFilter, size: int, after: RankKey | None, now: datetime
+) -> list[RankKey]:
+    """``size + 1`` keys ``(first slot epoch, psychologist id)`` after the cursor."""
+    ranked = await rank_by_first_slot(
+        filtered(flt), _kind(flt), now, limit=size + 1, after=after, everyone=True
+    )
+    return [key for key, _ in ranked]
+
+
+async def available_before_ids(flt: CatalogueFilter, before: datetime, now: datetime) -> list[int]:
+    """IDs of the filtered psychologists with a free slot starting before ``before``."""
+    if require_aware(before, "availableBefore") <= now:
+        return []
+    ranked = await rank_by_first_slot(filtered(flt), _kind(flt), now, limit=None, until=before)
+    return sorted(key[1] for key, slot in ranked if slot is not None)

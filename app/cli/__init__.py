@@ -1,0 +1,1 @@
+"""The operator CLI: ``main`` (process commands), ``identity`` (partners, staff), ``runner``."""

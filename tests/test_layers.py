@@ -1,0 +1,113 @@
+"""The shape of the code: dependencies point one way and no files import each other in a circle.
+
+``app.web`` / ``app.cli`` -> ``schema`` -> the domains (``app.identity``, ``app.catalogue``,
+``app.booking``, ``app.chat``, ``app.policy``) -> ``app.core`` -> ``models``; ``app.demo``
+seeds through the domains and only the CLI and tests import it. Every import counts,
+also those inside functions and under ``TYPE_CHECKING``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT
+
+PACKAGES = ("app", "schema", "models")
+DOMAINS = ("app.identity", "app.catalogue", "app.booking", "app.chat", "app.policy")
+TOP = ("app.web", "app.cli", "app.__main__", "app.demo")
+
+
+def _module_of(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _graph() -> dict[str, set[str]]:
+    files = {
+        _module_of(p): p
+        for pkg in PACKAGES
+        for p in (ROOT / pkg).rglob("*.py")
+        if "migrations" not in p.parts
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets.add(node.module)
+                targets.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[name] = {t for t in targets if t in files and t != name}
+    return graph
+
+
+def _within(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+GRAPH = _graph()
+
+
+def _violations(sources: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(
+        f"{src} imports {dst}"
+        for src, dsts in GRAPH.items()
+        if _within(src, sources)
+        for dst in dsts
+        if _within(dst, forbidden)
+    )
+
+
+@pytest.mark.parametrize(
+    ("sources", "forbidden"),
+    [
+        (("models",), ("app", "schema")),
+        (("app.core",), (*DOMAINS, *TOP, "schema")),
+        (DOMAINS, (*TOP, "schema")),
+        (("schema",), TOP),
+    ],
+    ids=["models", "core", "domains", "schema"],
+)
+def test_dependencies_point_one_way(sources: tuple[str, ...], forbidden: tuple[str, ...]) -> None:
+    assert _violations(sources, forbidden) == []
+
+
+def test_no_import_circles_between_files() -> None:
+    """Tarjan's strongly connected components over the file graph: all of size one."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in GRAPH[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for v in sorted(GRAPH):
+        if v not in index:
+            visit(v)
+    assert circles == []
