@@ -16,8 +16,8 @@ The rules (issue 3, "Authorization"):
   (a client asking to close their own session, a client opening the care queue), the
   refusal is a top-level ``FORBIDDEN``.
 
-``require_*`` helpers turn a ``False`` into the refusal the API gives: a payload
-``UserError("NOT_FOUND")`` for an object the caller may not see, ``Forbidden`` for an
+``require_*`` helpers turn a ``False`` into the refusal the API gives: ``NotVisible``
+(the payload's ``NOT_FOUND``) for an object the caller may not see, ``Forbidden`` for an
 action the caller's role may not take.
 """
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from app.core.errors import Forbidden, UserError
+from app.core.errors import Forbidden, NotVisible
 from models.enums import Role
 
 # --- who is asking ----------------------------------------------------------------------
@@ -83,16 +83,13 @@ def is_client(who: Principal) -> bool:
 
 # --- refusals ---------------------------------------------------------------------------
 
-BOOKING_NOT_FOUND = ("NOT_FOUND", "No such booking.", "bookingId")
-CONVERSATION_NOT_FOUND = ("NOT_FOUND", "No such conversation.", "conversationId")
+
+def booking_not_found() -> NotVisible:
+    return NotVisible("No such booking.", "bookingId")
 
 
-def booking_not_found() -> UserError:
-    return UserError(*BOOKING_NOT_FOUND)
-
-
-def conversation_not_found() -> UserError:
-    return UserError(*CONVERSATION_NOT_FOUND)
+def conversation_not_found() -> NotVisible:
+    return NotVisible("No such conversation.", "conversationId")
 
 
 # --- bookings ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The GraphQL surface: merges the domains into one ``strawberry.Schema``.
 
 Each domain contributes its Query / Mutation / Subscription classes to the tuples
-below; ``build_schema`` adds the security extensions the settings ask for.
+below; ``build_schema`` adds the security extensions the settings ask for. Nothing is
+built at import: the app (``app.web.app.create_app``) and the CLI call ``build_schema``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,10 @@ class PublicErrors(MaskErrors):
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         for error in errors:
             if isinstance(error.original_error, PublicError):
-                error.extensions = {**(error.extensions or {}), "code": error.original_error.code}
+                error.extensions = {
+                    **(error.extensions or {}),
+                    "code": error.original_error.code.value,
+                }
         return super()._process_errors(errors)
 
 
@@ -93,7 +97,9 @@ class PsylineSchema(strawberry.Schema):
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error)
             else:
                 original = error.original_error
-                code = original.code if isinstance(original, PublicError) else "GRAPHQL_INVALID"
+                code = (
+                    original.code.value if isinstance(original, PublicError) else "GRAPHQL_INVALID"
+                )
                 log.info("request refused: %s at %s", code, error.path)
 
 
@@ -124,6 +130,3 @@ def build_schema(*, introspection: bool = True, max_depth: int = 12) -> strawber
         extensions=_extensions(introspection=introspection, max_depth=max_depth),
         config=StrawberryConfig(auto_camel_case=True),
     )
-
-
-schema = build_schema()

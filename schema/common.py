@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar, ParamSpec, TypeVar
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 import strawberry
+from strawberry.extensions import FieldExtension
+from strawberry.extensions.field_extension import AsyncExtensionResolver
+from strawberry.types.field import StrawberryField
 
-from app.core.errors import UserError
+from app.core.errors import NotVisible, Refusal
 from models import enums
 
 # strawberry.enum() registers the enum class in place and returns it; plain aliases keep
@@ -41,35 +43,67 @@ class Money:
         return None if amount is None else cls.of(amount, currency)
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
+T = TypeVar("T")
 
 
 class PayloadError:
-    """Mixin for ``XError`` types: ``code_enum`` maps a service's code string to the enum."""
+    """Base of the ``XError`` payload types: ``code_enum`` is the enum its ``code`` shows.
+
+    ``of`` is the one mapping from a service's ``Refusal`` to a payload error: a
+    ``NotVisible`` becomes the domain's ``NOT_FOUND``; a code of another domain's enum
+    is a programming error (``TypeError``, masked as internal), never a wrong answer.
+    """
 
     code_enum: ClassVar[type[Enum]]
 
+    @classmethod
+    def of(cls, exc: Refusal) -> Any:
+        enum = cls.code_enum
+        if isinstance(exc, NotVisible):
+            code = enum.__members__.get("NOT_FOUND")
+        else:
+            code = getattr(exc, "code", None)
+        if not isinstance(code, enum):
+            raise TypeError(f"{code!r} is not a {enum.__name__}")
+        return cls(code=code, message=exc.message, field=exc.field)  # type: ignore[call-arg]
 
-def user_errors(payload: Any) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Turn ``UserError`` raised by a mutation's service call into ``payload(errors=[...])``.
 
-    The one place where domain exceptions become payload errors; ``payload`` has
-    a ``ClassVar`` ``error_type`` (the ``XError`` class) and an ``errors`` field.
+@dataclass_transform(kw_only_default=True, field_specifiers=(strawberry.field, StrawberryField))
+def payload(
+    error_type: type[PayloadError], *, description: str | None = None
+) -> Callable[[type[T]], type[T]]:
+    """A mutation payload: the class's own fields, then ``errors: [<error_type>!]!`` last.
+
+    Every field of the class needs a default: a refused mutation returns only ``errors``.
     """
 
-    def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-        @functools.wraps(fn)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return await fn(*args, **kwargs)
-            except UserError as exc:
-                error_type = payload.error_type
-                code = error_type.code_enum[exc.code]
-                return payload(  # type: ignore[no-any-return]
-                    errors=[error_type(code=code, message=exc.message, field=exc.field)]
-                )
+    def wrap(cls: type[T]) -> type[T]:
+        cls.__annotations__["errors"] = list[error_type]  # type: ignore[valid-type]
+        cls.errors = strawberry.field(default_factory=list)  # type: ignore[attr-defined]
+        cls.error_type = error_type  # type: ignore[attr-defined]
+        return strawberry.type(cls, description=description)
 
-        return wrapper
+    return wrap
 
-    return decorate
+
+class RefusalsAsPayload(FieldExtension):
+    """A service's ``Refusal`` becomes the field's payload with ``errors`` (one place)."""
+
+    def apply(self, field: StrawberryField) -> None:
+        payload_type = field.type
+        if not hasattr(payload_type, "error_type"):
+            raise TypeError(f"mutation {field.python_name} must return a @payload type")
+        self.payload_type: Any = payload_type
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Any, **kwargs: Any
+    ) -> Any:
+        try:
+            return await next_(source, info, **kwargs)
+        except Refusal as exc:
+            return self.payload_type(errors=[self.payload_type.error_type.of(exc)])
+
+
+def mutation(*, description: str | None = None) -> Any:
+    """``strawberry.mutation`` whose refusals are answered in its payload's ``errors``."""
+    return strawberry.mutation(description=description, extensions=[RefusalsAsPayload()])

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from app import policy
-from app.core.errors import Forbidden, UserError
+from app.core.errors import Forbidden, NotVisible
 from app.identity.viewer import Viewer
 from models.enums import Role
 
@@ -90,10 +90,10 @@ def _refusal(call: Callable[[], object]) -> str | None:
     """None when allowed, else "NOT_FOUND:<field>" or "FORBIDDEN"."""
     try:
         call()
-    except UserError as exc:
-        return f"{exc.code}:{exc.field}"
+    except NotVisible as exc:
+        return f"NOT_FOUND:{exc.field}"
     except Forbidden as exc:
-        return exc.code
+        return exc.code.value
     return None
 
 

@@ -14,7 +14,7 @@ the writing transaction after ``_lock_client`` has serialized that client's book
 writes (``SELECT ... FOR NO KEY UPDATE`` on the ``users`` row on PostgreSQL; on SQLite the
 transaction holds the single connection's lock, so nothing else runs in between).
 
-Errors are ``UserError`` with the ``BookingErrorCode`` names.
+Errors are ``Refused`` with a ``BookingErrorCode`` (``app.booking.errors``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
@@ -32,10 +31,10 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app.booking.availability import schedule_for
+from app.booking.errors import BookingErrorCode
 from app.booking.slots import cells, is_free
 from app.booking.video import new_room_name
-from app.core import events
-from app.core.errors import UserError
+from app.core.errors import Refused
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
 from app.policy import booking_not_found, require_complete_booking, require_manage_booking
@@ -43,24 +42,6 @@ from models.booking import BookedCell, Booking, BookingStatus
 from models.catalogue import Psychologist, Service
 from models.enums import VettingStatus
 from models.identity import User
-
-
-class BookingErrorCode(StrEnum):
-    SLOT_UNAVAILABLE = "SLOT_UNAVAILABLE"
-    SLOT_IN_PAST = "SLOT_IN_PAST"
-    INVALID_SLOT = "INVALID_SLOT"
-    PSYCHOLOGIST_UNAVAILABLE = "PSYCHOLOGIST_UNAVAILABLE"
-    PROMO_CODE_INVALID = "PROMO_CODE_INVALID"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
-    TOO_MANY_BOOKINGS = "TOO_MANY_BOOKINGS"
-    OVERLAPS_OWN_BOOKING = "OVERLAPS_OWN_BOOKING"
-    NOT_FOUND = "NOT_FOUND"
-    NOT_CANCELLABLE = "NOT_CANCELLABLE"
-    NOT_RESCHEDULABLE = "NOT_RESCHEDULABLE"
-    BOOKING_NOT_ENDED = "BOOKING_NOT_ENDED"
-    INVALID_STATUS = "INVALID_STATUS"
-    INVALID_INPUT = "INVALID_INPUT"
-
 
 MAX_KEY_LENGTH = 100
 MAX_REASON_LENGTH = 500
@@ -157,8 +138,8 @@ def _same_slot(booking: Booking, slot: SlotRef | None) -> bool:
 
 def _replay(existing: Booking, slot: SlotRef | None) -> Booking:
     if not _same_slot(existing, slot):
-        raise UserError(
-            "IDEMPOTENCY_KEY_REUSED",
+        raise Refused(
+            BookingErrorCode.IDEMPOTENCY_KEY_REUSED,
             "This idempotency key was already used for another slot; use a new key.",
             "idempotencyKey",
         )
@@ -167,21 +148,31 @@ def _replay(existing: Booking, slot: SlotRef | None) -> Booking:
 
 async def _load_slot(slot: SlotRef | None, now: datetime) -> tuple[Psychologist, Service]:
     if slot is None:
-        raise UserError("INVALID_SLOT", "This is not a slot ID issued by this API.", "slotId")
+        raise Refused(
+            BookingErrorCode.INVALID_SLOT, "This is not a slot ID issued by this API.", "slotId"
+        )
     if slot.starts_at <= now:
-        raise UserError("SLOT_IN_PAST", "This slot has already started.", "slotId")
+        raise Refused(BookingErrorCode.SLOT_IN_PAST, "This slot has already started.", "slotId")
     p = await Psychologist.get_or_none(id=slot.psychologist_id)
     if p is None:
-        raise UserError("INVALID_SLOT", "This is not a slot ID issued by this API.", "slotId")
+        raise Refused(
+            BookingErrorCode.INVALID_SLOT, "This is not a slot ID issued by this API.", "slotId"
+        )
     if p.vetting_status != VettingStatus.APPROVED:
-        raise UserError(
-            "PSYCHOLOGIST_UNAVAILABLE", "This psychologist is not taking bookings.", "slotId"
+        raise Refused(
+            BookingErrorCode.PSYCHOLOGIST_UNAVAILABLE,
+            "This psychologist is not taking bookings.",
+            "slotId",
         )
     service = await Service.get_or_none(id=slot.service_id, psychologist_id=p.id)
     if service is None:
-        raise UserError("INVALID_SLOT", "This is not a slot ID issued by this API.", "slotId")
+        raise Refused(
+            BookingErrorCode.INVALID_SLOT, "This is not a slot ID issued by this API.", "slotId"
+        )
     if not service.is_active:
-        raise UserError("SLOT_UNAVAILABLE", "This service is no longer offered.", "slotId")
+        raise Refused(
+            BookingErrorCode.SLOT_UNAVAILABLE, "This service is no longer offered.", "slotId"
+        )
     return p, service
 
 
@@ -198,13 +189,15 @@ async def _check_client(
     if replacing is not None:
         active = active.exclude(id=replacing)
     elif await active.count() >= settings.max_active_bookings:
-        raise UserError(
-            "TOO_MANY_BOOKINGS",
+        raise Refused(
+            BookingErrorCode.TOO_MANY_BOOKINGS,
             f"You can hold at most {settings.max_active_bookings} upcoming bookings.",
         )
     if await active.filter(starts_at__lt=end, ends_at__gt=start).exists():
-        raise UserError(
-            "OVERLAPS_OWN_BOOKING", "You already have a booking at this time.", "slotId"
+        raise Refused(
+            BookingErrorCode.OVERLAPS_OWN_BOOKING,
+            "You already have a booking at this time.",
+            "slotId",
         )
 
 
@@ -226,11 +219,15 @@ async def _checked_slot(
     try:
         free = is_free(schedule, start, service.duration_minutes, now)
     except (ZoneInfoNotFoundError, ValueError) as exc:  # a broken time zone in the profile
-        raise UserError(
-            "PSYCHOLOGIST_UNAVAILABLE", "This psychologist is not taking bookings.", "slotId"
+        raise Refused(
+            BookingErrorCode.PSYCHOLOGIST_UNAVAILABLE,
+            "This psychologist is not taking bookings.",
+            "slotId",
         ) from exc
     if not free:
-        raise UserError("SLOT_UNAVAILABLE", "This time is no longer available.", "slotId")
+        raise Refused(
+            BookingErrorCode.SLOT_UNAVAILABLE, "This time is no longer available.", "slotId"
+        )
     return p, service, end, end + timedelta(minutes=max(0, policy.buffer_minutes))
 
 
@@ -246,8 +243,8 @@ async def book_slot(
     now = _now(now)
     key = (idempotency_key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise UserError(
-            "INVALID_INPUT",
+        raise Refused(
+            BookingErrorCode.INVALID_INPUT,
             f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters.",
             "idempotencyKey",
         )
@@ -256,7 +253,9 @@ async def book_slot(
         return _replay(existing, slot)
     try:
         if promo_code is not None and promo_code.strip():
-            raise UserError("PROMO_CODE_INVALID", "This promo code is not valid.", "promoCode")
+            raise Refused(
+                BookingErrorCode.PROMO_CODE_INVALID, "This promo code is not valid.", "promoCode"
+            )
         p, service, end, blocked_until = await _checked_slot(settings, client_id, slot, now)
         assert slot is not None
         try:
@@ -276,17 +275,18 @@ async def book_slot(
                     idempotency_key=key,
                 )
         except IntegrityError as exc:
-            raise UserError(
-                "SLOT_UNAVAILABLE", "This time was just taken by someone else.", "slotId"
+            raise Refused(
+                BookingErrorCode.SLOT_UNAVAILABLE,
+                "This time was just taken by someone else.",
+                "slotId",
             ) from exc
-    except UserError:
+    except Refused:
         # A retry racing its own first attempt: once the first one is committed,
         # the key finds it and the retry answers with the same booking.
         existing = await Booking.get_or_none(client_id=client_id, idempotency_key=key)
         if existing is not None:
             return _replay(existing, slot)
         raise
-    await events.emit("booking_confirmed", booking_id=booking.id)
     return booking
 
 
@@ -321,12 +321,16 @@ async def cancel_booking(
 ) -> Booking:
     now = _now(now)
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
-        raise UserError(
-            "INVALID_INPUT", f"reason is at most {MAX_REASON_LENGTH} characters.", "reason"
+        raise Refused(
+            BookingErrorCode.INVALID_INPUT,
+            f"reason is at most {MAX_REASON_LENGTH} characters.",
+            "reason",
         )
     booking = await _client_booking(viewer, booking_id)
     if booking.status != BookingStatus.CONFIRMED or booking.starts_at <= now:
-        raise UserError("NOT_CANCELLABLE", "Only upcoming confirmed bookings can be cancelled.")
+        raise Refused(
+            BookingErrorCode.NOT_CANCELLABLE, "Only upcoming confirmed bookings can be cancelled."
+        )
     free_until = booking.starts_at - timedelta(hours=settings.free_cancellation_hours)
     status = BookingStatus.CANCELLED if now <= free_until else BookingStatus.LATE_CANCELLED
     async with in_transaction():
@@ -334,9 +338,10 @@ async def cancel_booking(
             booking, status=status, cancel_reason=reason or None, cancelled_at=now, updated_at=now
         )
         if not changed:
-            raise UserError("NOT_CANCELLABLE", "This booking has just changed; reload it.")
+            raise Refused(
+                BookingErrorCode.NOT_CANCELLABLE, "This booking has just changed; reload it."
+            )
         await _release(booking.id)
-    await events.emit("booking_cancelled", booking_id=booking.id)
     return booking
 
 
@@ -356,12 +361,14 @@ async def reschedule_booking(
     now = _now(now)
     old = await _client_booking(viewer, booking_id)
     if old.status != BookingStatus.CONFIRMED or old.starts_at <= now:
-        raise UserError("NOT_RESCHEDULABLE", "Only upcoming confirmed bookings can be moved.")
+        raise Refused(
+            BookingErrorCode.NOT_RESCHEDULABLE, "Only upcoming confirmed bookings can be moved."
+        )
     if slot is not None and (
         slot.psychologist_id != old.psychologist_id or slot.service_id != old.service_id
     ):
-        raise UserError(
-            "INVALID_SLOT",
+        raise Refused(
+            BookingErrorCode.INVALID_SLOT,
             "Pick a new time of the same psychologist and service; book anew otherwise.",
             "slotId",
         )
@@ -376,7 +383,9 @@ async def reschedule_booking(
             await _check_client(settings, client_id, slot.starts_at, end, now, replacing=old.id)
             changed = await _leave_confirmed(old, status=BookingStatus.RESCHEDULED, updated_at=now)
             if not changed:
-                raise UserError("NOT_RESCHEDULABLE", "This booking has just changed; reload it.")
+                raise Refused(
+                    BookingErrorCode.NOT_RESCHEDULABLE, "This booking has just changed; reload it."
+                )
             await _release(old.id)
             new = await _insert_confirmed(
                 client_id,
@@ -390,10 +399,9 @@ async def reschedule_booking(
                 rescheduled_from_id=old.id,
             )
     except IntegrityError as exc:
-        raise UserError(
-            "SLOT_UNAVAILABLE", "This time was just taken by someone else.", "slotId"
+        raise Refused(
+            BookingErrorCode.SLOT_UNAVAILABLE, "This time was just taken by someone else.", "slotId"
         ) from exc
-    await events.emit("booking_rescheduled", booking_id=new.id, previous_id=old.id)
     return new
 
 
@@ -413,12 +421,11 @@ async def finish_booking(
     p = await Psychologist.get(id=booking.psychologist_id)
     require_complete_booking(viewer, booking, p.user_id)  # type: ignore[attr-defined]
     if booking.status != BookingStatus.CONFIRMED:
-        raise UserError("INVALID_STATUS", "Only confirmed bookings can be closed.")
+        raise Refused(BookingErrorCode.INVALID_STATUS, "Only confirmed bookings can be closed.")
     if now < booking.ends_at:
-        raise UserError("BOOKING_NOT_ENDED", "The session has not ended yet.")
+        raise Refused(BookingErrorCode.BOOKING_NOT_ENDED, "The session has not ended yet.")
     if not await _leave_confirmed(booking, status=status, updated_at=now):
-        raise UserError("INVALID_STATUS", "This booking has just changed; reload it.")
-    await events.emit(f"booking_{status.value.lower()}", booking_id=booking.id)
+        raise Refused(BookingErrorCode.INVALID_STATUS, "This booking has just changed; reload it.")
     return booking
 
 

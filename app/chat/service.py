@@ -20,8 +20,10 @@ from tortoise.transactions import in_transaction
 
 from app import policy
 from app.chat import ratelimit
+from app.chat.errors import ChatErrorCode
 from app.core import events, pubsub
-from app.core.errors import UserError
+from app.core.errors import Refused
+from app.identity.events import UserRegistered
 from app.identity.viewer import Viewer
 from models.chat import CareWait, Conversation, Message, ReadMarker
 
@@ -36,17 +38,6 @@ WELCOME_TEXT = (
 )
 INBOX_CHANNEL = "chat.inbox"
 _ALLOWED_CONTROLS = frozenset("\n\t")
-
-
-class ChatErrorCode(StrEnum):
-    EMPTY_MESSAGE = "EMPTY_MESSAGE"
-    MESSAGE_TOO_LONG = "MESSAGE_TOO_LONG"
-    INVALID_CHARACTERS = "INVALID_CHARACTERS"
-    INVALID_CLIENT_MESSAGE_ID = "INVALID_CLIENT_MESSAGE_ID"
-    RATE_LIMITED = "RATE_LIMITED"
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_CURSOR = "INVALID_CURSOR"
-    ALREADY_ASSIGNED = "ALREADY_ASSIGNED"
 
 
 class InboxEventKind(StrEnum):
@@ -87,12 +78,11 @@ async def ensure_conversation(client_id: int) -> Conversation:
     return conversation
 
 
-@events.on("user_registered")
-async def _on_user_registered(user: Any = None, **_: Any) -> None:
+@events.on(UserRegistered)
+async def _on_user_registered(event: UserRegistered) -> None:
     """A new client gets their conversation with the welcome message at once."""
-    if user is not None and policy.has_care_conversation(
-        policy.Actor(user_id=user.id, role=user.role)
-    ):
+    user = event.user
+    if policy.has_care_conversation(policy.Actor(user_id=user.id, role=user.role)):
         await ensure_conversation(user.id)
 
 
@@ -111,10 +101,10 @@ def clean_text(text: str) -> str:
     """Trimmed text of 1..4000 characters without control characters (newline, tab allowed)."""
     text = text.replace("\r\n", "\n").strip()
     if not text:
-        raise UserError(ChatErrorCode.EMPTY_MESSAGE.value, "Write something first.", "text")
+        raise Refused(ChatErrorCode.EMPTY_MESSAGE, "Write something first.", "text")
     if len(text) > MAX_TEXT_LENGTH:
-        raise UserError(
-            ChatErrorCode.MESSAGE_TOO_LONG.value,
+        raise Refused(
+            ChatErrorCode.MESSAGE_TOO_LONG,
             f"A message holds at most {MAX_TEXT_LENGTH} characters.",
             "text",
         )
@@ -122,8 +112,8 @@ def clean_text(text: str) -> str:
         if char in _ALLOWED_CONTROLS:
             continue
         if unicodedata.category(char) in ("Cc", "Cs"):
-            raise UserError(
-                ChatErrorCode.INVALID_CHARACTERS.value,
+            raise Refused(
+                ChatErrorCode.INVALID_CHARACTERS,
                 "The message holds control characters.",
                 "text",
             )
@@ -137,8 +127,8 @@ def clean_client_message_id(value: str) -> str:
         or not value.isprintable()
         or value != value.strip()
     ):
-        raise UserError(
-            ChatErrorCode.INVALID_CLIENT_MESSAGE_ID.value,
+        raise Refused(
+            ChatErrorCode.INVALID_CLIENT_MESSAGE_ID,
             f"clientMessageId must be 1 to {MAX_CLIENT_MESSAGE_ID_LENGTH} printable characters.",
             "clientMessageId",
         )
@@ -167,8 +157,8 @@ async def send_message(
         return existing
     body = clean_text(text)
     if not await ratelimit.current().allow(str(viewer.user_id)):
-        raise UserError(
-            ChatErrorCode.RATE_LIMITED.value,
+        raise Refused(
+            ChatErrorCode.RATE_LIMITED,
             "Too many messages at once; wait a few seconds and send again.",
         )
     try:
@@ -279,8 +269,8 @@ async def mark_read(viewer: Viewer, conversation_id: int | None, up_to: int | No
         up_to is None
         or not await Message.filter(id=up_to, conversation_id=conversation.id).exists()
     ):
-        raise UserError(
-            ChatErrorCode.INVALID_CURSOR.value,
+        raise Refused(
+            ChatErrorCode.INVALID_CURSOR,
             "upTo must be the cursor of a message of this conversation.",
             "upTo",
         )
@@ -309,8 +299,8 @@ async def assign_conversation(viewer: Viewer, conversation_id: int | None) -> Co
     if not taken:
         current = await Conversation.get(id=conversation.id)
         if current.assignee_id != viewer.user_id:
-            raise UserError(
-                ChatErrorCode.ALREADY_ASSIGNED.value,
+            raise Refused(
+                ChatErrorCode.ALREADY_ASSIGNED,
                 "Another agent has taken this conversation.",
                 "conversationId",
             )

@@ -48,9 +48,9 @@ def cmd_seed(args: argparse.Namespace) -> None:
 
 
 def export_schema_sdl() -> str:
-    from schema import schema
+    from schema import build_schema
 
-    return schema.as_str() + "\n"
+    return build_schema().as_str() + "\n"
 
 
 def cmd_export_schema(args: argparse.Namespace) -> None:

@@ -1,43 +1,71 @@
 """Domain exceptions raised by services and translated in one place by the schema.
 
-- ``UserError``: the user's mistake; becomes an entry in the mutation payload's
-  ``errors { code message field }``.
-- ``AuthError``: missing/invalid credentials (``UNAUTHENTICATED``) or a forbidden
-  action (``FORBIDDEN``); becomes a top-level GraphQL error with ``extensions.code``.
-- ``BadInput``: malformed arguments of a query (cursor, id, page size); a top-level
-  error with ``extensions.code = "BAD_USER_INPUT"``.
+- ``Refused``: the user's mistake; becomes an entry in the mutation payload's
+  ``errors { code message field }``. Its ``code`` is a member of the domain's error
+  enum (``BookingErrorCode.SLOT_UNAVAILABLE``): a bare string is a ``TypeError`` at the
+  raise site, so a misspelt code cannot reach a client as an internal error.
+- ``NotVisible``: the object does not exist *for this caller* (``app.policy``); each
+  payload reports it with its own domain's ``NOT_FOUND``.
+- ``AuthError``: missing/invalid credentials (``UNAUTHENTICATED``), ``Forbidden``: an
+  action the caller's role may not take; ``BadInput``: malformed query arguments
+  (cursor, id, page size). These become top-level GraphQL errors with
+  ``extensions.code`` (a ``TopLevelCode``).
 """
 
 from __future__ import annotations
 
+from enum import Enum, StrEnum
 
-class UserError(Exception):
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+
+class Refusal(Exception):
+    """Base of payload errors: a message for developers and the input field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
-        self.code = code
         self.message = message
         self.field = field
+
+
+class Refused(Refusal):
+    def __init__(self, code: Enum, message: str, field: str | None = None) -> None:
+        if not isinstance(code, Enum):
+            raise TypeError(f"error codes are enum members, not {type(code).__name__}: {code!r}")
+        super().__init__(message, field)
+        self.code = code
+
+
+class NotVisible(Refusal):
+    """No such object for this caller: mapped to the payload domain's ``NOT_FOUND``."""
+
+
+class TopLevelCode(StrEnum):
+    """``extensions.code`` of top-level errors."""
+
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
 
 
 class PublicError(Exception):
     """An error whose message is safe to show; carries ``extensions.code``."""
 
-    code = "INTERNAL_SERVER_ERROR"
+    code: TopLevelCode = TopLevelCode.INTERNAL_SERVER_ERROR
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: TopLevelCode | None = None) -> None:
         super().__init__(message)
         self.message = message
-        if code:
+        if code is not None:
             self.code = code
 
 
 class AuthError(PublicError):
-    code = "UNAUTHENTICATED"
+    code = TopLevelCode.UNAUTHENTICATED
 
 
 class Forbidden(PublicError):
-    code = "FORBIDDEN"
+    code = TopLevelCode.FORBIDDEN
 
 
 class BadInput(PublicError):
-    code = "BAD_USER_INPUT"
+    code = TopLevelCode.BAD_USER_INPUT

@@ -13,7 +13,7 @@ from typing import cast
 
 from app.booking.availability import invalidate_static_cache, search
 from app.booking.service import SlotRef, book_slot
-from app.core.errors import UserError
+from app.core.errors import Refused
 from app.core.settings import Settings
 from models.booking import Booking, BookingPolicy, WorkingHours
 from models.catalogue import Psychologist
@@ -127,7 +127,7 @@ async def seed_demo_bookings(settings: Settings) -> int:
                 now=now,
             )
             made += 1
-        except UserError:
+        except Refused:
             continue
     return made
 

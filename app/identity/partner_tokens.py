@@ -1,6 +1,6 @@
 """Verify a partner's sign-in JWT (RFC 8725, JSON Web Token Best Current Practices).
 
-What is checked, in this order (every failure is a ``UserError`` with a stable code):
+What is checked, in this order (every failure is a ``Refused`` with a stable code):
 
 1. size: more than 8 KB -> ``TOKEN_TOO_LARGE`` before any parsing;
 2. header: a compact JWS whose ``alg`` is an asymmetric algorithm (never ``none``,
@@ -34,9 +34,9 @@ import jwt
 import phonenumbers
 from tortoise.exceptions import IntegrityError
 
-from app.core.errors import UserError
+from app.core.errors import Refused
 from app.core.settings import Settings
-from app.identity.codes import IdentityCode
+from app.identity.errors import IdentityErrorCode
 from app.identity.keys import ASYMMETRIC_ALGORITHMS, dummy_key, key_fits, partner_key
 from models.identity import Partner, UsedJti
 
@@ -60,24 +60,24 @@ class VerifiedPartnerToken:
     expires_at: datetime
 
 
-class PartnerTokenError(UserError):
+class PartnerTokenError(Refused):
     partner: Partner | None = None  # the token's partner if known, for the audit line only
 
-    def __init__(self, code: IdentityCode, message: str) -> None:
-        super().__init__(code.value, message, FIELD)
+    def __init__(self, code: IdentityErrorCode, message: str) -> None:
+        super().__init__(code, message, FIELD)
 
 
 def normalise_phone(raw: Any) -> str:
     """A valid mobile number in E.164, or ``INVALID_PHONE``."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 32:
         raise PartnerTokenError(
-            IdentityCode.INVALID_PHONE, "The token has no usable phone_number claim."
+            IdentityErrorCode.INVALID_PHONE, "The token has no usable phone_number claim."
         )
     try:
         number = phonenumbers.parse(raw, "RU")
     except phonenumbers.NumberParseException as exc:
         raise PartnerTokenError(
-            IdentityCode.INVALID_PHONE, "phone_number is not a phone number."
+            IdentityErrorCode.INVALID_PHONE, "phone_number is not a phone number."
         ) from exc
     mobile = (
         phonenumbers.PhoneNumberType.MOBILE,
@@ -85,7 +85,7 @@ def normalise_phone(raw: Any) -> str:
     )
     if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in mobile:
         raise PartnerTokenError(
-            IdentityCode.INVALID_PHONE, "phone_number is not a valid mobile number."
+            IdentityErrorCode.INVALID_PHONE, "phone_number is not a valid mobile number."
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -114,15 +114,15 @@ def _check_header(header: dict[str, Any]) -> PartnerTokenError | None:
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ASYMMETRIC_ALGORITHMS:
         return PartnerTokenError(
-            IdentityCode.INVALID_TOKEN, "The token's algorithm is not accepted."
+            IdentityErrorCode.INVALID_TOKEN, "The token's algorithm is not accepted."
         )
     if "crit" in header or "b64" in header:
         return PartnerTokenError(
-            IdentityCode.INVALID_TOKEN, "The token uses an unsupported critical header."
+            IdentityErrorCode.INVALID_TOKEN, "The token uses an unsupported critical header."
         )
     kid = header.get("kid")
     if kid is not None and (not isinstance(kid, str) or len(kid) > 255):
-        return PartnerTokenError(IdentityCode.INVALID_TOKEN, "The token's kid is malformed.")
+        return PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, "The token's kid is malformed.")
     return None
 
 
@@ -155,12 +155,12 @@ async def _verify(settings: Settings, token: str, now: datetime) -> VerifiedPart
         len(token) > MAX_PARTNER_TOKEN_BYTES
         or len(token.encode("utf-8", "surrogatepass")) > MAX_PARTNER_TOKEN_BYTES
     ):
-        raise PartnerTokenError(IdentityCode.TOKEN_TOO_LARGE, "The token is larger than 8 KB.")
+        raise PartnerTokenError(IdentityErrorCode.TOKEN_TOO_LARGE, "The token is larger than 8 KB.")
     try:
         header, unverified = _peek(token)
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise PartnerTokenError(
-            IdentityCode.INVALID_TOKEN, "The token is not a well-formed JWT."
+            IdentityErrorCode.INVALID_TOKEN, "The token is not a well-formed JWT."
         ) from exc
 
     failure = _check_header(header)
@@ -176,20 +176,22 @@ async def _verify(settings: Settings, token: str, now: datetime) -> VerifiedPart
     if failure is None:
         if partner is None:
             failure = PartnerTokenError(
-                IdentityCode.UNKNOWN_PARTNER, "No partner has this token's issuer."
+                IdentityErrorCode.UNKNOWN_PARTNER, "No partner has this token's issuer."
             )
         elif not partner.enabled:
-            failure = PartnerTokenError(IdentityCode.PARTNER_DISABLED, "This partner is disabled.")
+            failure = PartnerTokenError(
+                IdentityErrorCode.PARTNER_DISABLED, "This partner is disabled."
+            )
         elif alg not in partner.algorithm_list:
             failure = PartnerTokenError(
-                IdentityCode.INVALID_TOKEN, "The token's algorithm is not accepted."
+                IdentityErrorCode.INVALID_TOKEN, "The token's algorithm is not accepted."
             )
     # The key query runs on every path too (for no partner it matches nothing).
     key = await partner_key(partner if failure is None else None, kid)
     if failure is None and (key is None or not key_fits(key, alg)):
         key = None
         failure = PartnerTokenError(
-            IdentityCode.INVALID_TOKEN, "The token's signing key is unknown."
+            IdentityErrorCode.INVALID_TOKEN, "The token's signing key is unknown."
         )
 
     audience = (partner.audience if partner else None) or settings.partner_token_audience
@@ -204,22 +206,24 @@ async def _verify(settings: Settings, token: str, now: datetime) -> VerifiedPart
             options={"require": REQUIRED_CLAIMS, "verify_sub": False, "verify_jti": False},
         )
     except jwt.ExpiredSignatureError:
-        failure = failure or PartnerTokenError(IdentityCode.TOKEN_EXPIRED, "The token has expired.")
+        failure = failure or PartnerTokenError(
+            IdentityErrorCode.TOKEN_EXPIRED, "The token has expired."
+        )
     except jwt.ImmatureSignatureError:
         failure = failure or PartnerTokenError(
-            IdentityCode.TOKEN_NOT_YET_VALID, "The token is not valid yet."
+            IdentityErrorCode.TOKEN_NOT_YET_VALID, "The token is not valid yet."
         )
     except jwt.InvalidAudienceError:
         failure = failure or PartnerTokenError(
-            IdentityCode.INVALID_TOKEN, "The token is not meant for us (aud)."
+            IdentityErrorCode.INVALID_TOKEN, "The token is not meant for us (aud)."
         )
     except jwt.MissingRequiredClaimError as exc:
         failure = failure or PartnerTokenError(
-            IdentityCode.INVALID_TOKEN, f"The token lacks the required claim {exc.claim}."
+            IdentityErrorCode.INVALID_TOKEN, f"The token lacks the required claim {exc.claim}."
         )
     except (jwt.PyJWTError, ValueError, TypeError):
         failure = failure or PartnerTokenError(
-            IdentityCode.INVALID_TOKEN, "The token's signature is invalid."
+            IdentityErrorCode.INVALID_TOKEN, "The token's signature is invalid."
         )
     if failure is not None:
         failure.partner = partner
@@ -238,15 +242,15 @@ async def _check_claims(
     exp, iat = claims["exp"], claims["iat"]
     if int(exp) - int(iat) > MAX_LIFETIME_SECONDS:
         raise PartnerTokenError(
-            IdentityCode.TOKEN_LIFETIME_TOO_LONG,
+            IdentityErrorCode.TOKEN_LIFETIME_TOO_LONG,
             "The token may live at most 10 minutes (exp - iat).",
         )
     jti = claims["jti"]
     if not storable(jti):
-        raise PartnerTokenError(IdentityCode.INVALID_TOKEN, "The token's jti is malformed.")
+        raise PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, "The token's jti is malformed.")
     subject = claims.get("sub")
     if subject is not None and not storable(subject):
-        raise PartnerTokenError(IdentityCode.INVALID_TOKEN, "The token's sub is malformed.")
+        raise PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, "The token's sub is malformed.")
     phone = normalise_phone(claims.get("phone_number"))
     expires_at = datetime.fromtimestamp(int(exp), UTC)
     await consume_jti(partner, jti, expires_at, now)
@@ -269,7 +273,7 @@ async def consume_jti(partner: Partner, jti: str, expires_at: datetime, now: dat
         )
     except IntegrityError as exc:
         raise PartnerTokenError(
-            IdentityCode.TOKEN_REPLAYED, "This token has already been used."
+            IdentityErrorCode.TOKEN_REPLAYED, "This token has already been used."
         ) from exc
     await _purge_expired(now)
 

@@ -22,9 +22,9 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from app.core.errors import UserError
+from app.core.errors import Refused
 from app.core.settings import Settings
-from app.identity.codes import IdentityCode
+from app.identity.errors import IdentityErrorCode
 from app.identity.tokens import issue_access_token
 from models.identity import Partner, RefreshToken, Session, User
 
@@ -94,9 +94,9 @@ async def session_is_active(session_id: str) -> bool:
     return await Session.filter(id=session_id, revoked_at__isnull=True).exists()
 
 
-def _invalid() -> UserError:
-    return UserError(
-        IdentityCode.INVALID_REFRESH_TOKEN.value,
+def _invalid() -> Refused:
+    return Refused(
+        IdentityErrorCode.INVALID_REFRESH_TOKEN,
         "The refresh token is invalid or expired; sign in again.",
         "refreshToken",
     )
@@ -122,8 +122,8 @@ async def refresh_session(
     ).update(used_at=now):
         await revoke_session(session.id, "refresh_reuse", now)
         log.warning("refresh token reuse: session %s revoked", session.id)
-        raise UserError(
-            IdentityCode.REFRESH_TOKEN_REUSED.value,
+        raise Refused(
+            IdentityErrorCode.REFRESH_TOKEN_REUSED,
             "This refresh token was already used; the session has been ended. Sign in again.",
             "refreshToken",
         )

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 
 from app.core import events
-from app.core.errors import UserError
+from app.core.errors import Refused
 from app.core.settings import Settings
-from app.identity.codes import IdentityCode
+from app.identity.errors import IdentityErrorCode
+from app.identity.events import UserRegistered
 from app.identity.partner_tokens import VerifiedPartnerToken, verify_partner_token
 from app.identity.sessions import IssuedSession, start_session
 from models.enums import Role
@@ -51,8 +52,8 @@ async def _find_or_register(verified: VerifiedPartnerToken, now: datetime) -> tu
             # Registered concurrently by another request with the same number.
             user = await User.get(phone_e164=verified.phone_e164)
     if user.role != Role.CLIENT:
-        raise UserError(
-            IdentityCode.INVALID_PHONE.value,
+        raise Refused(
+            IdentityErrorCode.INVALID_PHONE,
             "This phone number cannot sign in through a partner.",
             "partnerToken",
         )
@@ -70,10 +71,10 @@ async def sign_in_with_partner(settings: Settings, partner_token: str) -> Partne
     user, created = await _find_or_register(verified, now)
     if created:
         try:
-            await events.emit("user_registered", user=user, partner=verified.partner)
+            await events.emit(UserRegistered(user=user, partner=verified.partner))
         except Exception:
             # A failing listener must not fail the sign-in; listeners are idempotent
             # and their owners see this line.
-            log.exception("user_registered listener failed for %s", user)
+            log.exception("UserRegistered listener failed for %s", user)
     session = await start_session(settings, user, partner=verified.partner, now=now)
     return PartnerSignIn(user=user, session=session, is_new_user=created)

@@ -22,9 +22,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from tortoise.expressions import F
 
-from app.core.errors import UserError
+from app.core.errors import Refused
 from app.core.settings import Settings
-from app.identity.codes import IdentityCode
+from app.identity.errors import IdentityErrorCode
 from app.identity.partner_tokens import storable
 from app.identity.sessions import IssuedSession, start_session
 from models.enums import Role
@@ -111,8 +111,8 @@ def _lock_seconds(failures: int) -> int:
     return min(BASE_LOCK_SECONDS * factor, MAX_LOCK_SECONDS)
 
 
-def _invalid() -> UserError:
-    return UserError(IdentityCode.INVALID_CREDENTIALS.value, "Wrong email or password.", "password")
+def _invalid() -> Refused:
+    return Refused(IdentityErrorCode.INVALID_CREDENTIALS, "Wrong email or password.", "password")
 
 
 async def sign_in_staff(
@@ -131,8 +131,8 @@ async def sign_in_staff(
         raise _invalid()
     if user.locked_until is not None and user.locked_until > now:
         log.info("staff sign-in rejected: code=ACCOUNT_LOCKED user=%s", user.id)
-        raise UserError(
-            IdentityCode.ACCOUNT_LOCKED.value,
+        raise Refused(
+            IdentityErrorCode.ACCOUNT_LOCKED,
             "Too many failed attempts; try again later.",
             "email",
         )

@@ -23,7 +23,7 @@ from tortoise import connections
 
 from app.chat.runtime import chat_runtime
 from app.core.db import close_db, open_db
-from app.core.errors import AuthError
+from app.core.errors import AuthError, TopLevelCode
 from app.core.logging import configure_logging
 from app.core.settings import Settings, load_settings
 from app.identity.authenticate import authenticate
@@ -73,13 +73,13 @@ class PsylineGraphQL(GraphQL[Context, None]):
             None,
         )
         if not isinstance(header, str) or not header:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+            raise ConnectionRejectionError({"code": TopLevelCode.UNAUTHENTICATED.value})
         try:
             viewer = await authenticate(self.settings, header)
         except AuthError as exc:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from exc
+            raise ConnectionRejectionError({"code": TopLevelCode.UNAUTHENTICATED.value}) from exc
         if viewer is None:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+            raise ConnectionRejectionError({"code": TopLevelCode.UNAUTHENTICATED.value})
         context.viewer = viewer
         return UNSET  # type: ignore[no-any-return]  # strawberry declares UNSET as Any
 

@@ -1,12 +1,10 @@
 """Booking mutations: one per user action, a single ``input``, a payload with ``errors``.
 
-The rules live in ``app.booking.service``; ``UserError`` becomes the payload's
-``errors`` in one place (``schema.common.user_errors``).
+The rules live in ``app.booking.service``; a refusal becomes the payload's
+``errors`` in one place (``schema.common.mutation``).
 """
 
 from __future__ import annotations
-
-from typing import ClassVar
 
 import strawberry
 
@@ -14,7 +12,7 @@ from app.booking import service as svc
 from models.booking import BookingStatus
 from schema.booking.types import Booking, BookingError
 from schema.catalogue.types import parse_slot_id
-from schema.common import user_errors
+from schema.common import mutation, payload
 from schema.context import Info
 from schema.relay import decode_id
 
@@ -31,11 +29,9 @@ class BookSlotInput:
     promo_code: str | None = strawberry.field(default=None, description="Optional promo code.")
 
 
-@strawberry.type(description="The result of bookSlot.")
+@payload(BookingError, description="The result of bookSlot.")
 class BookSlotPayload:
-    error_type: ClassVar[type] = BookingError
     booking: Booking | None = None
-    errors: list[BookingError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="Cancel an upcoming booking.")
@@ -44,11 +40,9 @@ class CancelBookingInput:
     reason: str | None = strawberry.field(default=None, description="At most 500 characters.")
 
 
-@strawberry.type(description="The result of cancelBooking.")
+@payload(BookingError, description="The result of cancelBooking.")
 class CancelBookingPayload:
-    error_type: ClassVar[type] = BookingError
     booking: Booking | None = None
-    errors: list[BookingError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="Move an upcoming booking to another slot of the same service.")
@@ -57,11 +51,9 @@ class RescheduleBookingInput:
     slot_id: strawberry.ID
 
 
-@strawberry.type(description="The result of rescheduleBooking: the new booking.")
+@payload(BookingError, description="The result of rescheduleBooking: the new booking.")
 class RescheduleBookingPayload:
-    error_type: ClassVar[type] = BookingError
     booking: Booking | None = None
-    errors: list[BookingError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="Close a session that has ended (its psychologist or an admin).")
@@ -69,11 +61,9 @@ class FinishBookingInput:
     booking_id: strawberry.ID
 
 
-@strawberry.type(description="The result of completeBooking / markNoShow.")
+@payload(BookingError, description="The result of completeBooking / markNoShow.")
 class FinishBookingPayload:
-    error_type: ClassVar[type] = BookingError
     booking: Booking | None = None
-    errors: list[BookingError] = strawberry.field(default_factory=list)
 
 
 def _booking_pk(value: str) -> int | None:
@@ -91,10 +81,9 @@ async def _finish(
 
 @strawberry.type
 class BookingMutation:
-    @strawberry.mutation(
+    @mutation(
         description="Books a slot for the signed-in client: a CONFIRMED booking with its price."
     )
-    @user_errors(BookSlotPayload)
     async def book_slot(self, info: Info, input: BookSlotInput) -> BookSlotPayload:
         viewer = info.context.require_viewer()
         row = await svc.book_slot(
@@ -106,11 +95,10 @@ class BookingMutation:
         )
         return BookSlotPayload(booking=Booking.from_model(row))
 
-    @strawberry.mutation(
+    @mutation(
         description="Cancels an upcoming booking: free (CANCELLED) until 24 h before the "
         "start, LATE_CANCELLED after. The time is bookable again at once."
     )
-    @user_errors(CancelBookingPayload)
     async def cancel_booking(
         self,
         info: Info,
@@ -122,12 +110,11 @@ class BookingMutation:
         )
         return CancelBookingPayload(booking=Booking.from_model(row))
 
-    @strawberry.mutation(
+    @mutation(
         description="Moves an upcoming booking atomically: the new time is held before the old "
         "one is released; on any error the old booking is untouched. Returns the new booking "
         "(its `rescheduledFrom` is the old one, now RESCHEDULED)."
     )
-    @user_errors(RescheduleBookingPayload)
     async def reschedule_booking(
         self,
         info: Info,
@@ -142,8 +129,7 @@ class BookingMutation:
         )
         return RescheduleBookingPayload(booking=Booking.from_model(row))
 
-    @strawberry.mutation(description="Marks an ended session COMPLETED (psychologist or admin).")
-    @user_errors(FinishBookingPayload)
+    @mutation(description="Marks an ended session COMPLETED (psychologist or admin).")
     async def complete_booking(
         self,
         info: Info,
@@ -151,8 +137,7 @@ class BookingMutation:
     ) -> FinishBookingPayload:
         return await _finish(info, input, BookingStatus.COMPLETED)
 
-    @strawberry.mutation(description="Marks an ended session NO_SHOW (psychologist or admin).")
-    @user_errors(FinishBookingPayload)
+    @mutation(description="Marks an ended session NO_SHOW (psychologist or admin).")
     async def mark_no_show(
         self,
         info: Info,

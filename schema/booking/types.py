@@ -9,8 +9,8 @@ from typing import ClassVar
 import strawberry
 
 from app import policy
-from app.booking import service as svc
 from app.booking import video
+from app.booking.errors import BookingErrorCode
 from app.identity.viewer import Viewer
 from models import booking as m
 from schema.catalogue.dataloaders import AnyPsychologistById, ServiceById
@@ -24,9 +24,7 @@ BookingStatus = strawberry.enum(
     description="Where a booking is in its life: CONFIRMED until it happens, then COMPLETED "
     "or NO_SHOW; CANCELLED (free) or LATE_CANCELLED; RESCHEDULED when moved (superseded).",
 )
-BookingErrorCode = strawberry.enum(
-    svc.BookingErrorCode, description="Why a booking operation was refused (stable codes)."
-)
+strawberry.enum(BookingErrorCode, description="Why a booking operation was refused (stable codes).")
 
 
 @strawberry.type(description="The in-app video session of a booking.")
@@ -120,8 +118,8 @@ class Booking(Node):
 
 @strawberry.type(description="A refused booking operation: code, message, input field at fault.")
 class BookingError(PayloadError):
-    code_enum: ClassVar[type[Enum]] = svc.BookingErrorCode
-    code: BookingErrorCode  # type: ignore[valid-type]
+    code_enum: ClassVar[type[Enum]] = BookingErrorCode
+    code: BookingErrorCode
     message: str = strawberry.field(description="For developers; not for end users.")
     field: str | None = strawberry.field(
         default=None, description="The input field at fault (camelCase)."

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import strawberry
 
 from app.chat import service as svc
 from schema.chat.types import CareConversation, ChatError, Message, message_id_from
-from schema.common import user_errors
+from schema.common import mutation, payload
 from schema.context import Info
 from schema.relay import decode_id
 
@@ -27,11 +25,9 @@ class SendMessageInput:
     )
 
 
-@strawberry.type
+@payload(ChatError)
 class SendMessagePayload:
-    error_type: ClassVar[type] = ChatError
     message: Message | None = None
-    errors: list[ChatError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -40,11 +36,9 @@ class MarkConversationReadInput:
     up_to: str = strawberry.field(description="Cursor of the last message read.")
 
 
-@strawberry.type
+@payload(ChatError)
 class MarkConversationReadPayload:
-    error_type: ClassVar[type] = ChatError
     conversation: CareConversation | None = None
-    errors: list[ChatError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -52,20 +46,17 @@ class AssignConversationInput:
     conversation_id: strawberry.ID
 
 
-@strawberry.type
+@payload(ChatError)
 class AssignConversationPayload:
-    error_type: ClassVar[type] = ChatError
     conversation: CareConversation | None = None
-    errors: list[ChatError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class ChatMutation:
-    @strawberry.mutation(
+    @mutation(
         description="Send a message (client: own conversation; care team: any). Stored "
         "before it is delivered; limited to 20 messages per 10 seconds per author."
     )
-    @user_errors(SendMessagePayload)
     async def send_message(self, info: Info, input: SendMessageInput) -> SendMessagePayload:
         viewer = info.context.require_viewer()
         row = await svc.send_message(
@@ -77,8 +68,7 @@ class ChatMutation:
         )
         return SendMessagePayload(message=Message.from_model(row))
 
-    @strawberry.mutation(description="Mark the conversation read up to a message.")
-    @user_errors(MarkConversationReadPayload)
+    @mutation(description="Mark the conversation read up to a message.")
     async def mark_conversation_read(
         self, info: Info, input: MarkConversationReadInput
     ) -> MarkConversationReadPayload:
@@ -88,8 +78,7 @@ class ChatMutation:
         )
         return MarkConversationReadPayload(conversation=CareConversation.from_model(row))
 
-    @strawberry.mutation(description="Take a conversation (care agents and admins).")
-    @user_errors(AssignConversationPayload)
+    @mutation(description="Take a conversation (care agents and admins).")
     async def assign_conversation(
         self, info: Info, input: AssignConversationInput
     ) -> AssignConversationPayload:

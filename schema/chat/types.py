@@ -10,6 +10,7 @@ import strawberry
 
 from app import policy
 from app.chat import service as svc
+from app.chat.errors import ChatErrorCode
 from app.core.errors import BadInput
 from app.identity.privacy import mask_phone
 from models import chat as m
@@ -43,7 +44,6 @@ from schema.relay import (
 ASSISTANT_NAME = "Ассистент Psyline"
 NOT_LOADED: Any = object()
 
-ChatErrorCode = svc.ChatErrorCode
 InboxEventKind = svc.InboxEventKind
 strawberry.enum(ChatErrorCode, description="Why a chat action was refused.")
 strawberry.enum(InboxEventKind, description="What happened in the care inbox.")
@@ -60,7 +60,7 @@ class MessageAuthorRole(Enum):
 
 @strawberry.type(description="A chat mistake: code, human-readable message, offending input.")
 class ChatError(PayloadError):
-    code_enum: ClassVar[type[Enum]] = svc.ChatErrorCode
+    code_enum: ClassVar[type[Enum]] = ChatErrorCode
     code: ChatErrorCode
     message: str
     field: str | None = strawberry.field(description="The input field at fault (camelCase).")

@@ -1,35 +1,35 @@
 """Sign-in, session refresh, sign-out, staff sign-in.
 
 Resolvers are thin: ``app.identity`` holds the rules; ``user_errors`` turns a
-``UserError`` into the payload's ``errors`` with an ``IdentityErrorCode``.
+refusal into the payload's ``errors`` with an ``IdentityErrorCode`` (``schema.common.mutation``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import ClassVar
 
 import strawberry
 
-from app.identity.codes import IdentityCode
+from app.identity.errors import IdentityErrorCode
 from app.identity.sessions import IssuedSession, refresh_session, sign_out
 from app.identity.signin import sign_in_with_partner
 from app.identity.staff import sign_in_staff
-from schema.common import PayloadError, user_errors
+from schema.common import PayloadError, mutation, payload
 from schema.context import Info
 from schema.identity.types import Viewer
 
-IdentityErrorCode = strawberry.enum(
-    IdentityCode,
-    name="IdentityErrorCode",
+strawberry.enum(
+    IdentityErrorCode,
     description="Why a sign-in, refresh or sign-out was refused (stable codes).",
 )
 
 
 @strawberry.type(description="A refused identity operation.")
 class IdentityError(PayloadError):
-    code_enum: ClassVar = IdentityCode
-    code: IdentityErrorCode  # type: ignore[valid-type]
+    code_enum: ClassVar[type[Enum]] = IdentityErrorCode
+    code: IdentityErrorCode
     message: str = strawberry.field(description="For developers; not for end users.")
     field: str | None = strawberry.field(default=None, description="The input field at fault.")
 
@@ -55,36 +55,28 @@ class SessionTokens:
         )
 
 
-@strawberry.type(description="The result of signInWithPartner.")
+@payload(IdentityError, description="The result of signInWithPartner.")
 class SignInPayload:
-    error_type: ClassVar = IdentityError
     session: SessionTokens | None = None
     viewer: Viewer | None = strawberry.field(
         default=None, description="The signed-in person; `isNewUser` is true on registration."
     )
-    errors: list[IdentityError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type(description="The result of refreshSession.")
+@payload(IdentityError, description="The result of refreshSession.")
 class RefreshSessionPayload:
-    error_type: ClassVar = IdentityError
     session: SessionTokens | None = None
-    errors: list[IdentityError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type(description="The result of signInStaff.")
+@payload(IdentityError, description="The result of signInStaff.")
 class StaffSignInPayload:
-    error_type: ClassVar = IdentityError
     session: SessionTokens | None = None
     viewer: Viewer | None = None
-    errors: list[IdentityError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type(description="The result of signOut.")
+@payload(IdentityError, description="The result of signOut.")
 class SignOutPayload:
-    error_type: ClassVar = IdentityError
     ok: bool = False
-    errors: list[IdentityError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="The partner's sign-in JWT, as its backend minted it.")
@@ -116,11 +108,10 @@ class SignOutInput:
 
 @strawberry.type
 class IdentityMutation:
-    @strawberry.mutation(
+    @mutation(
         description="Exchange the partner's short-lived JWT for our session; registers the "
         "person on their first sign-in (`viewer.isNewUser`)."
     )
-    @user_errors(SignInPayload)
     async def sign_in_with_partner(
         self, info: Info, input: SignInWithPartnerInput
     ) -> SignInPayload:
@@ -130,19 +121,17 @@ class IdentityMutation:
             viewer=Viewer.from_user(result.user, is_new_user=result.is_new_user),
         )
 
-    @strawberry.mutation(description="Rotate the refresh token and get a new access token.")
-    @user_errors(RefreshSessionPayload)
+    @mutation(description="Rotate the refresh token and get a new access token.")
     async def refresh_session(
         self, info: Info, input: RefreshSessionInput
     ) -> RefreshSessionPayload:
         issued = await refresh_session(info.context.settings, input.refresh_token)
         return RefreshSessionPayload(session=SessionTokens.of(issued))
 
-    @strawberry.mutation(
+    @mutation(
         description="End a session: the one of `refreshToken`, or else the current one. Its "
         "access tokens stop working at once."
     )
-    @user_errors(SignOutPayload)
     async def sign_out(self, info: Info, input: SignOutInput | None = None) -> SignOutPayload:
         ctx = info.context
         refresh = input.refresh_token if input else None
@@ -151,8 +140,7 @@ class IdentityMutation:
             return SignOutPayload(ok=await sign_out(viewer.session_id, None))
         return SignOutPayload(ok=await sign_out(None, refresh))
 
-    @strawberry.mutation(description="Staff (care agents, admins, psychologists) sign in.")
-    @user_errors(StaffSignInPayload)
+    @mutation(description="Staff (care agents, admins, psychologists) sign in.")
     async def sign_in_staff(self, info: Info, input: SignInStaffInput) -> StaffSignInPayload:
         result = await sign_in_staff(info.context.settings, input.email, input.password)
         return StaffSignInPayload(

@@ -13,8 +13,10 @@ import pytest
 from app.chat import service as svc
 from app.core import events
 from app.core.settings import Settings
+from app.identity.events import UserRegistered
 from models.chat import CareWait, Conversation, Message
 from models.enums import Role
+from models.identity import Partner
 from schema.relay import decode_id
 from tests.chat.support import agent, client_with_conversation, send, send_ok
 from tests.factories import signed_in
@@ -24,8 +26,9 @@ from tests.helpers import count_sql, error_codes, gql, gql_raw, op
 async def test_registration_opens_the_conversation_with_a_welcome_once(settings: Settings) -> None:
     person = await signed_in(settings, Role.CLIENT)
     # The identity service emits this after committing a new client; a retry repeats it.
-    await events.emit("user_registered", user=person.user, partner=None)
-    await events.emit("user_registered", user=person.user, partner=None)
+    partner = Partner(name="unsaved", issuer="https://unsaved.example")
+    await events.emit(UserRegistered(user=person.user, partner=partner))
+    await events.emit(UserRegistered(user=person.user, partner=partner))
     conversations = await Conversation.filter(client_id=person.user.id)
     assert len(conversations) == 1
     messages = await Message.filter(conversation_id=conversations[0].id)

@@ -13,8 +13,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from app.core import events
+from app.identity.events import UserRegistered
 from app.identity.keys import pem_of
-from models.identity import Partner, PartnerKey, Session, UsedJti, User
+from models.identity import PartnerKey, Session, UsedJti, User
 from tests.identity.support import (
     AUDIENCE,
     DROP,
@@ -285,15 +286,12 @@ async def test_first_sign_in_registers_then_signs_in_the_same_person(
     phone = new_phone()
     registered: list[tuple[int, int]] = []
 
-    async def listener(user: User, partner: Partner) -> None:
-        registered.append((user.id, partner.id))
+    async def listener(event: UserRegistered) -> None:
+        registered.append((event.user.id, event.partner.id))
 
-    events.on("user_registered")(listener)
-    try:
+    with events.listening(UserRegistered, listener):
         first = await sign_in(client, partner.mint(phone, sub="u-1"))
         second = await sign_in(client, partner.mint(phone, sub=DROP))
-    finally:
-        events._handlers["user_registered"].remove(listener)
 
     assert first["errors"] == []
     assert second["errors"] == []
@@ -449,13 +447,10 @@ async def test_unknown_partner_or_key_still_costs_a_signature_check(
 async def test_a_failing_registration_listener_does_not_fail_the_sign_in(
     client: httpx.AsyncClient, partner: FakePartner
 ) -> None:
-    async def broken(**payload: Any) -> None:
+    async def broken(event: UserRegistered) -> None:
         raise RuntimeError("listener bug")
 
-    events.on("user_registered")(broken)
-    try:
+    with events.listening(UserRegistered, broken):
         result = await sign_in(client, partner.mint())
-    finally:
-        events._handlers["user_registered"].remove(broken)
     assert result["errors"] == []
     assert result["viewer"]["isNewUser"] is True

@@ -1,4 +1,4 @@
-"""Stable error codes of the identity mutations (``IdentityErrorCode`` in GraphQL)."""
+"""Why a sign-in, refresh or sign-out was refused: the stable codes of ``IdentityError``."""
 
 # ruff: noqa: S105  (codes, not passwords)
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class IdentityCode(StrEnum):
+class IdentityErrorCode(StrEnum):
     # signInWithPartner
     INVALID_TOKEN = "INVALID_TOKEN"
     TOKEN_TOO_LARGE = "TOKEN_TOO_LARGE"
