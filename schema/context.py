@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as _Info
 
+from app.chat.runtime import ChatRuntime
 from app.core.errors import AuthError
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
@@ -63,7 +64,10 @@ class Loaders:
 
 @dataclass
 class Context:
+    """One per HTTP request; on a socket, one per connection (loaders cleared per event)."""
+
     settings: Settings
+    chat: ChatRuntime
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
     viewer: Viewer | None = None

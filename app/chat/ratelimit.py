@@ -86,28 +86,8 @@ class RedisSlidingWindowLimiter(SlidingWindowLimiter):
         await self._redis.aclose()
 
 
-_current: SlidingWindowLimiter | None = None
-
-
-def open_limiter(settings: Settings) -> SlidingWindowLimiter:
-    global _current
-    _current = (
-        RedisSlidingWindowLimiter(settings.redis_url)
-        if settings.redis_url
-        else SlidingWindowLimiter()
-    )
-    return _current
-
-
-async def close_limiter(limiter: SlidingWindowLimiter) -> None:
-    global _current
-    await limiter.close()
-    if _current is limiter:
-        _current = None
-
-
-def current() -> SlidingWindowLimiter:
-    global _current
-    if _current is None:
-        _current = SlidingWindowLimiter()
-    return _current
+def make_limiter(settings: Settings) -> SlidingWindowLimiter:
+    """Redis-backed (shared by every process) with REDIS_URL, else this process's window."""
+    if settings.redis_url:
+        return RedisSlidingWindowLimiter(settings.redis_url)
+    return SlidingWindowLimiter()

@@ -1,4 +1,9 @@
-"""What the care chat needs while the app runs: pub/sub, rate limiter, SLA watcher."""
+"""What the care chat needs while the app runs: pub/sub, rate limiter, SLA watcher.
+
+The app lifespan opens one ``ChatRuntime`` (``app.state.chat``); every request's and
+every socket operation's context carries it, and services take its parts as arguments.
+Nothing is kept in module globals.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from app.chat import ratelimit
-from app.chat import service as _service  # noqa: F401 - registers the user_registered handler
+from app.chat import service as _service  # noqa: F401 - registers its UserRegistered listener
 from app.chat.sla import sla_watcher
-from app.core.pubsub import PubSub, close_pubsub, open_pubsub
+from app.core.pubsub import PubSub, open_pubsub
 from app.core.settings import Settings
 
 
@@ -23,8 +28,10 @@ class ChatRuntime:
 @contextlib.asynccontextmanager
 async def chat_runtime(settings: Settings, *, watch_sla: bool = True) -> AsyncIterator[ChatRuntime]:
     broker = await open_pubsub(settings)
-    limiter = ratelimit.open_limiter(settings)
-    watcher = asyncio.create_task(sla_watcher(), name="psyline-sla-watcher") if watch_sla else None
+    limiter = ratelimit.make_limiter(settings)
+    watcher = (
+        asyncio.create_task(sla_watcher(broker), name="psyline-sla-watcher") if watch_sla else None
+    )
     try:
         yield ChatRuntime(pubsub=broker, limiter=limiter)
     finally:
@@ -32,5 +39,5 @@ async def chat_runtime(settings: Settings, *, watch_sla: bool = True) -> AsyncIt
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        await ratelimit.close_limiter(limiter)
-        await close_pubsub(broker)
+        await limiter.close()
+        await broker.close()

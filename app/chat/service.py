@@ -19,10 +19,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import policy
-from app.chat import ratelimit
 from app.chat.errors import ChatErrorCode
-from app.core import events, pubsub
+from app.chat.ratelimit import SlidingWindowLimiter
+from app.core import events
 from app.core.errors import Refused
+from app.core.pubsub import PubSub
 from app.identity.events import UserRegistered
 from app.identity.viewer import Viewer
 from models.chat import CareWait, Conversation, Message, ReadMarker
@@ -148,6 +149,8 @@ async def send_message(
     client_message_id: str,
     *,
     sla_seconds: int,
+    broker: PubSub,
+    limiter: SlidingWindowLimiter,
 ) -> Message:
     """Store a message (committed) and publish it; a resend returns the stored one."""
     conversation = await _participant_conversation(viewer, conversation_id)
@@ -156,7 +159,7 @@ async def send_message(
     if existing is not None:
         return existing
     body = clean_text(text)
-    if not await ratelimit.current().allow(str(viewer.user_id)):
+    if not await limiter.allow(str(viewer.user_id)):
         raise Refused(
             ChatErrorCode.RATE_LIMITED,
             "Too many messages at once; wait a few seconds and send again.",
@@ -171,7 +174,6 @@ async def send_message(
         if existing is None:
             raise
         return existing
-    broker = pubsub.current()
     for publication in publications:
         await broker.publish(publication.channel, publication.payload)
     return message
@@ -289,7 +291,9 @@ async def mark_read(viewer: Viewer, conversation_id: int | None, up_to: int | No
 # --- the care team's side ---------------------------------------------------------------
 
 
-async def assign_conversation(viewer: Viewer, conversation_id: int | None) -> Conversation:
+async def assign_conversation(
+    viewer: Viewer, conversation_id: int | None, broker: PubSub
+) -> Conversation:
     """The agent takes the conversation; a conversation another agent holds is refused."""
     policy.require_assign_conversation(viewer)
     conversation = await _participant_conversation(viewer, conversation_id)
@@ -305,7 +309,7 @@ async def assign_conversation(viewer: Viewer, conversation_id: int | None) -> Co
                 "conversationId",
             )
         return current
-    await pubsub.current().publish(
+    await broker.publish(
         INBOX_CHANNEL,
         {"kind": InboxEventKind.ASSIGNED.value, "conversation_id": conversation.id},
     )

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import cast
 
 from app.chat.service import INBOX_CHANNEL, InboxEventKind, now_utc
-from app.core import pubsub
+from app.core.pubsub import PubSub
 from models.chat import CareWait, Conversation
 
 log = logging.getLogger("psyline.chat.sla")
@@ -49,9 +49,8 @@ async def claim_breaches(now: datetime | None = None) -> list[int]:
     return claimed
 
 
-async def announce_breaches(now: datetime | None = None) -> list[int]:
+async def announce_breaches(broker: PubSub, now: datetime | None = None) -> list[int]:
     claimed = await claim_breaches(now)
-    broker = pubsub.current()
     for conversation_id in claimed:
         await broker.publish(
             INBOX_CHANNEL,
@@ -60,11 +59,11 @@ async def announce_breaches(now: datetime | None = None) -> list[int]:
     return claimed
 
 
-async def sla_watcher(interval: float = CHECK_INTERVAL_SECONDS) -> None:
+async def sla_watcher(broker: PubSub, interval: float = CHECK_INTERVAL_SECONDS) -> None:
     """Runs for the life of the process (started and cancelled by the app lifespan)."""
     while True:
         try:
-            await announce_breaches()
+            await announce_breaches(broker)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a DB hiccup must not kill the watcher

@@ -218,32 +218,12 @@ def _redis_db(url: str) -> str:
     return path or "0"
 
 
-_current: PubSub | None = None
-
-
 def make_pubsub(settings: Settings) -> PubSub:
     return RedisPubSub(settings.redis_url) if settings.redis_url else PubSub()
 
 
 async def open_pubsub(settings: Settings) -> PubSub:
-    """Create, start and install the process's broker (the app lifespan calls it)."""
-    global _current
+    """Create and start the process's broker (the app lifespan calls it; it closes it)."""
     broker = make_pubsub(settings)
     await broker.start()
-    _current = broker
     return broker
-
-
-async def close_pubsub(broker: PubSub) -> None:
-    global _current
-    await broker.close()
-    if _current is broker:
-        _current = None
-
-
-def current() -> PubSub:
-    """The process's broker; an in-process one when no lifespan opened one (scripts, tests)."""
-    global _current
-    if _current is None:
-        _current = PubSub()
-    return _current

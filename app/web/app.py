@@ -21,7 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
-from app.chat.runtime import chat_runtime
+from app.chat.runtime import ChatRuntime, chat_runtime
 from app.core.db import close_db, open_db
 from app.core.errors import AuthError, TopLevelCode
 from app.core.logging import configure_logging
@@ -52,7 +52,8 @@ class PsylineGraphQL(GraphQL[Context, None]):
         self.settings = settings
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        ctx = Context(settings=self.settings, request=request, response=response)
+        chat: ChatRuntime = request.app.state.chat  # opened by the lifespan
+        ctx = Context(settings=self.settings, chat=chat, request=request, response=response)
         if isinstance(request, WebSocket):
             return ctx  # one context per connection: on_ws_connect sets its viewer
         try:
@@ -89,7 +90,10 @@ class PsylineGraphQL(GraphQL[Context, None]):
         return render_graphiql(request)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, chat: ChatRuntime | None = None) -> Starlette:
+    """The ASGI app. Its lifespan opens the database and the chat runtime; an app given
+    ``chat`` (a second app over an already open process, in tests) uses that instead and
+    needs no lifespan."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
 
@@ -99,7 +103,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             # Care chat: pub/sub (Redis with REDIS_URL), rate limiter, SLA watcher.
             async with chat_runtime(settings) as chat:
-                app.state.pubsub = chat.pubsub
+                app.state.chat = chat
                 yield
         finally:
             await close_db()
@@ -127,6 +131,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
+    if chat is not None:
+        app.state.chat = chat
     return app
 
 

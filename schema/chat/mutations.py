@@ -65,6 +65,8 @@ class ChatMutation:
             input.text,
             input.client_message_id,
             sla_seconds=info.context.settings.care_sla_seconds,
+            broker=info.context.chat.pubsub,
+            limiter=info.context.chat.limiter,
         )
         return SendMessagePayload(message=Message.from_model(row))
 
@@ -83,5 +85,7 @@ class ChatMutation:
         self, info: Info, input: AssignConversationInput
     ) -> AssignConversationPayload:
         viewer = info.context.require_viewer()
-        row = await svc.assign_conversation(viewer, _conversation_id(input.conversation_id))
+        row = await svc.assign_conversation(
+            viewer, _conversation_id(input.conversation_id), info.context.chat.pubsub
+        )
         return AssignConversationPayload(conversation=CareConversation.from_model(row))

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from app.core.settings import Settings, load_settings
 from app.web.app import create_app
@@ -80,10 +81,10 @@ def test_production_settings_turn_graphiql_and_introspection_off(
 
 
 @pytest.fixture
-async def production_client(app: object, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def production_client(app: Starlette, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The production configuration served over the session's (already open) database."""
     prod = settings.with_(env="production", graphiql=False, introspection=False)
-    transport = httpx.ASGITransport(app=create_app(prod))
+    transport = httpx.ASGITransport(app=create_app(prod, chat=app.state.chat))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
 

@@ -16,8 +16,8 @@ from models.enums import Role
 from schema.relay import decode_id
 from tests.chat.support import agent, send_ok
 from tests.chat.ws import ws_session
-from tests.conftest import ON_POSTGRES, TEST_REDIS_URL
 from tests.factories import signed_in
+from tests.fixtures import ON_POSTGRES, TEST_REDIS_URL
 from tests.helpers import gql, op
 from tests.servers import serve_processes
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from app.core.pubsub import QUEUE_SIZE, RESYNC, PubSub, RedisPubSub
-from tests.conftest import TEST_REDIS_URL
+from tests.fixtures import TEST_REDIS_URL
 
 
 async def test_in_process_broker_delivers_and_cleans_up() -> None:

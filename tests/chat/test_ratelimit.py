@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from app.chat.ratelimit import LIMIT, RedisSlidingWindowLimiter, SlidingWindowLimiter
-from tests.conftest import TEST_REDIS_URL
+from tests.fixtures import TEST_REDIS_URL
 
 
 async def test_sliding_window_allows_the_limit_then_refuses() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from app.core.settings import Settings
 from models.identity import User
-from tests.conftest import ON_POSTGRES
+from tests.fixtures import ON_POSTGRES
 from tests.helpers import op
 from tests.identity.support import make_partner, new_phone
 from tests.servers import serve_processes

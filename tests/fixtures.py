@@ -1,4 +1,6 @@
-"""Test fixtures: one app per test session on a database built by the migrations.
+"""The shared fixtures, one pytest plugin (``-p tests.fixtures`` in pyproject's addopts;
+``bench/`` scripts run by pytest get them too): one app per test session on a database
+built by the migrations. Domain folders keep only their own fixtures in ``conftest.py``.
 
 By default an SQLite file in a temporary folder; ``TEST_DATABASE_URL`` (PostgreSQL)
 and ``TEST_REDIS_URL`` switch to the real servers, as ``.ci/run`` does.
