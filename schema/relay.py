@@ -6,9 +6,7 @@ stable, and decodable without a database round trip. Cursors are base64url JSON.
 
 from __future__ import annotations
 
-import base64
 import binascii
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -16,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry.types import Info
 
+from app.core.cursors import b64decode, b64encode, decode_cursor
 from app.core.errors import BadInput
 
 T = TypeVar("T")
@@ -24,24 +23,14 @@ MAX_PAGE_SIZE = 100
 PAGE_SIZE_DOC = f"At most {MAX_PAGE_SIZE}; larger values are capped at {MAX_PAGE_SIZE}."
 
 
-def _b64encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes:
-    if not isinstance(text, str) or len(text) > 512:
-        raise ValueError("too long")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
-    return strawberry.ID(_b64encode(f"{type_name}:{pk}".encode()))
+    return strawberry.ID(b64encode(f"{type_name}:{pk}".encode()))
 
 
 def parse_global_id(global_id: str) -> tuple[str, str] | None:
     """Return ``(type_name, pk)`` or None when the ID is not one of ours."""
     try:
-        type_name, _, pk = _b64decode(global_id).decode("utf-8").partition(":")
+        type_name, _, pk = b64decode(global_id).decode("utf-8").partition(":")
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
     if not type_name or not pk:
@@ -114,19 +103,6 @@ class Connection(Generic[T]):
         if self._count is None:
             return len(self.edges)
         return await self._count()
-
-
-def encode_cursor(payload: Any) -> str:
-    return _b64encode(json.dumps(payload, separators=(",", ":"), default=str).encode())
-
-
-def decode_cursor(cursor: str | None) -> Any:
-    if cursor is None:
-        return None
-    try:
-        return json.loads(_b64decode(cursor))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadInput("Invalid cursor: use a cursor returned by this connection.") from exc
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -16,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from graphql import OperationDefinitionNode, parse, print_ast
+
+from app.core.cursors import b64encode
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_DIR = Path(os.environ.get("PSYLINE_CONTRACT_DIR", ROOT.parent / "shared" / "contract"))
@@ -138,3 +141,8 @@ def count_sql() -> Iterator[SqlCounter]:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
         logger.propagate = old_propagate
+
+
+def forged_cursor(payload: Any) -> str:
+    """A cursor this API never issued, for hostile-input tests."""
+    return b64encode(json.dumps(payload).encode())

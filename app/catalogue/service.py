@@ -19,7 +19,7 @@ from tortoise.functions import Count, Min, Sum
 from app.booking.availability import RankKey
 from app.catalogue import soonest
 from app.catalogue.filters import CatalogueFilter, filtered
-from app.core.errors import BadInput
+from app.core.cursors import CursorCodec
 from models.catalogue import Psychologist, Review, Service, search_key
 from models.enums import ServiceKind
 
@@ -47,14 +47,8 @@ ORDER_SPECS: dict[PsychologistOrder, OrderSpec] = {
 }
 
 
-def _seek(spec: OrderSpec, cursor: Any) -> Q:
-    """Rows strictly after ``cursor = [sort value, id]`` in (key, id ASC) order."""
-    try:
-        value, last_id = cursor
-        last_id = int(last_id)
-        value = int(value)
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise BadInput("Invalid cursor: use a cursor returned by this connection.") from exc
+def _seek(spec: OrderSpec, value: int, last_id: int) -> Q:
+    """Rows strictly after the cursor ``(sort value, id)`` in (key, id ASC) order."""
     cmp = "lt" if spec.descending else "gt"
     beyond: dict[str, Any] = {f"{spec.key}__{cmp}": value}
     tie: dict[str, Any] = {spec.key: value, "id__gt": last_id}
@@ -73,44 +67,38 @@ async def with_availability(flt: CatalogueFilter, now: datetime) -> CatalogueFil
     return replace(flt, available_before=None, only_ids=ids)
 
 
-def _soonest_cursor(after: Any) -> RankKey | None:
-    if after is None:
-        return None
-    try:
-        name, epoch, last_id = after
-        if name != PsychologistOrder.SOONEST_AVAILABLE.value:
-            raise ValueError(name)
-        return (int(epoch), int(last_id))
-    except (TypeError, ValueError) as exc:
-        raise BadInput("Invalid cursor: it belongs to another ordering or list.") from exc
+WRONG_CURSOR = "Invalid cursor: it belongs to another ordering or list."
+# One cursor kind per ordering: (sort value, id); SOONEST_AVAILABLE: (slot epoch, id).
+CURSORS = {order: CursorCodec(order.value, (int, int), WRONG_CURSOR) for order in PsychologistOrder}
 
 
-Keyed = tuple[list[Any], Psychologist]  # (cursor payload, row)
+Keyed = tuple[str, Psychologist]  # (cursor, row)
 
 
 async def page_psychologists(
     flt: CatalogueFilter, order: PsychologistOrder, size: int, after: Any, now: datetime
 ) -> list[Keyed]:
-    """``size + 1`` rows after the cursor (the extra one tells hasNextPage), each with the
-    payload of its cursor.
+    """``size + 1`` rows after the cursor (``after``: its decoded payload; the extra row
+    tells hasNextPage), each with its cursor.
 
     One SQL statement for the column orderings. ``SOONEST_AVAILABLE`` instead ranks the
     candidates by their next free slot (a best-first availability search,
     ``app.catalogue.soonest``) and pages by the keyset ``(slot start, id)``.
     """
+    codec = CURSORS[order]
+    seek = codec.read(after)
     if order is PsychologistOrder.SOONEST_AVAILABLE:
-        keys = await soonest.page_by_soonest(flt, size, _soonest_cursor(after), now)
+        start: RankKey | None = (seek[0], seek[1]) if seek else None
+        keys = await soonest.page_by_soonest(flt, size, start, now)
         found = {p.id: p for p in await Psychologist.filter(id__in=[pid for _, pid in keys])}
-        return [([order.value, *key], found[key[1]]) for key in keys if key[1] in found]
+        return [(codec.encode(*key), found[key[1]]) for key in keys if key[1] in found]
     spec = ORDER_SPECS[order]
     qs = filtered(flt)
-    if after is not None:
-        if not isinstance(after, list) or len(after) != 3 or after[0] != order.value:
-            raise BadInput("Invalid cursor: it belongs to another ordering or list.")
-        qs = qs.filter(_seek(spec, after[1:]))
+    if seek is not None:
+        qs = qs.filter(_seek(spec, *seek))
     direction = "-" if spec.descending else ""
     rows = await qs.order_by(f"{direction}{spec.key}", "id").limit(size + 1)
-    return [([order.value, getattr(p, spec.key), p.id], p) for p in rows]
+    return [(codec.encode(getattr(p, spec.key), p.id), p) for p in rows]
 
 
 async def count_psychologists(flt: CatalogueFilter) -> int:

@@ -11,6 +11,7 @@ from app.booking import service as svc
 from app.catalogue import service as catalogue
 from app.catalogue import soonest
 from app.core import clock
+from app.core.cursors import CursorCodec
 from app.core.errors import BadInput
 from models.identity import User
 from schema.booking.dataloaders import BookingById
@@ -18,7 +19,7 @@ from schema.booking.types import Booking, BookingConnection, psychologist_user_i
 from schema.catalogue.queries import PsychologistFilter, to_catalogue_filter
 from schema.catalogue.types import Slot
 from schema.context import Info
-from schema.relay import MAX_PAGE_SIZE, PageArgs, build_connection, encode_cursor, register_node
+from schema.relay import MAX_PAGE_SIZE, PageArgs, build_connection, register_node
 
 MAX_SOONEST = 50
 
@@ -43,6 +44,9 @@ class BookingQuery:
         return [Slot.of(s) for s in found]
 
 
+BOOKING_CURSOR = CursorCodec("B", (int, int, int))
+
+
 async def viewer_bookings(
     info: Info, user: User, first: int | None, after: str | None
 ) -> BookingConnection:
@@ -50,16 +54,7 @@ async def viewer_bookings(
 
     Which bookings are the viewer's is ``app.policy.own_bookings_scope``."""
     page = PageArgs.parse(first, after, default=10)
-    cursor = page.cursor
-    if cursor is not None:
-        if not (
-            isinstance(cursor, list)
-            and len(cursor) == 4
-            and cursor[0] == "B"
-            and all(isinstance(v, int) for v in cursor[1:])
-        ):
-            raise BadInput("Invalid cursor: use a cursor returned by this connection.")
-        cursor = tuple(cursor[1:])
+    cursor = BOOKING_CURSOR.read(page.cursor)
     scope = policy.own_bookings_scope(policy.Actor(user_id=user.id, role=user.role))
     keyed = await svc.page_client_bookings(
         scope, min(page.size, MAX_PAGE_SIZE), cursor, datetime.now(UTC)
@@ -67,7 +62,7 @@ async def viewer_bookings(
     conn = build_connection(
         keyed,
         page,
-        cursor_of=lambda kb: encode_cursor(["B", *kb[0]]),
+        cursor_of=lambda kb: BOOKING_CURSOR.encode(*kb[0]),
         convert=lambda kb: Booking.from_model(kb[1]),
     )
     return BookingConnection(edges=conn.edges, page_info=conn.page_info)

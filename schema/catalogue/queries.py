@@ -21,7 +21,6 @@ from schema.relay import (
     PageArgs,
     build_connection,
     decode_id,
-    encode_cursor,
     register_node,
 )
 
@@ -115,7 +114,7 @@ class CatalogueQuery:
         return build_connection(
             rows,
             page,
-            cursor_of=lambda keyed: encode_cursor(keyed[0]),
+            cursor_of=lambda keyed: keyed[0],
             convert=lambda keyed: Psychologist.from_model(keyed[1]),
             count=lambda: svc.count_psychologists(flt),
         )

@@ -9,7 +9,7 @@ import strawberry
 
 from app.booking.availability import SlotInfo
 from app.booking.service import SlotRef
-from app.core.errors import BadInput
+from app.core.cursors import CursorCodec
 from models import catalogue as m
 from schema.booking.dataloaders import availability, next_slots
 from schema.catalogue.dataloaders import (
@@ -29,7 +29,6 @@ from schema.relay import (
     Node,
     PageArgs,
     build_connection,
-    encode_cursor,
     parse_global_id,
     to_global_id,
 )
@@ -189,12 +188,13 @@ class Psychologist(Node):
         self, info: Info, first: int | None = 10, after: str | None = None
     ) -> Connection[Review]:
         page = PageArgs.parse(first, after, default=10)
-        after_id = _review_cursor(page.cursor)
+        seek = REVIEW_CURSOR.read(page.cursor)
+        after_id = seek[0] if seek else None
         rows = await info.context.loaders[ReviewPage].load((self._row.id, page.size + 1, after_id))
         return build_connection(
             rows,
             page,
-            cursor_of=lambda r: encode_cursor(["R", r.id]),
+            cursor_of=lambda r: REVIEW_CURSOR.encode(r.id),
             convert=Review.from_model,
             count=self._review_count,
         )
@@ -222,17 +222,7 @@ class Psychologist(Node):
         return [Slot.of(s) for s in await availability(info, self._row, from_, to, service_kind)]
 
 
-def _review_cursor(cursor: object) -> int | None:
-    if cursor is None:
-        return None
-    if (
-        isinstance(cursor, list)
-        and len(cursor) == 2
-        and cursor[0] == "R"
-        and isinstance(cursor[1], int)
-    ):
-        return cursor[1]
-    raise BadInput("Invalid cursor: use a cursor returned by this connection.")
+REVIEW_CURSOR = CursorCodec("R", (int,))
 
 
 MAX_EPOCH = 10**11

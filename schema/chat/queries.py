@@ -11,29 +11,21 @@ from tortoise.expressions import Q
 
 from app import policy
 from app.chat import service as svc
+from app.core.cursors import CursorCodec
 from app.core.errors import BadInput
 from models.chat import Conversation
 from schema.chat.types import CareConversation, CareStats
 from schema.context import Info
-from schema.relay import PAGE_SIZE_DOC, Connection, PageArgs, build_connection, encode_cursor
+from schema.relay import PAGE_SIZE_DOC, Connection, PageArgs, build_connection
+
+QUEUE_CURSOR = CursorCodec(
+    "Q", (datetime, int), "Invalid cursor: use a cursor returned by careQueue."
+)
 
 
 def _queue_cursor(row: Conversation) -> str:
     assert row.waiting_since is not None
-    return encode_cursor(["Q", row.waiting_since.isoformat(), row.id])
-
-
-def _parse_queue_cursor(cursor: object) -> tuple[datetime, int] | None:
-    if cursor is None:
-        return None
-    if isinstance(cursor, list) and len(cursor) == 3 and cursor[0] == "Q":
-        _, since, pk = cursor
-        if isinstance(since, str) and isinstance(pk, int):
-            try:
-                return datetime.fromisoformat(since), pk
-            except ValueError:
-                pass
-    raise BadInput("Invalid cursor: use a cursor returned by careQueue.")
+    return QUEUE_CURSOR.encode(row.waiting_since, row.id)
 
 
 @strawberry.type
@@ -48,7 +40,7 @@ class ChatQuery:
         viewer = info.context.require_viewer()
         policy.require_view_care_queue(viewer)
         page = PageArgs.parse(first, after)
-        seek = _parse_queue_cursor(page.cursor)
+        seek = QUEUE_CURSOR.read(page.cursor)
         waiting = Conversation.filter(waiting_since__isnull=False)
         query = waiting
         if seek is not None:

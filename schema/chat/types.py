@@ -11,6 +11,7 @@ import strawberry
 from app import policy
 from app.chat import service as svc
 from app.chat.errors import ChatErrorCode
+from app.core.cursors import CursorCodec, decode_cursor
 from app.core.errors import BadInput
 from app.identity.privacy import mask_phone
 from models import chat as m
@@ -34,9 +35,7 @@ from schema.relay import (
     Node,
     PageArgs,
     build_connection,
-    decode_cursor,
     decode_id,
-    encode_cursor,
     register_node,
     to_global_id,
 )
@@ -69,8 +68,13 @@ class ChatError(PayloadError):
 # --- cursors ----------------------------------------------------------------------
 
 
+MESSAGE_CURSOR = CursorCodec(
+    "M", (int,), "Invalid cursor: use a message cursor returned by this API."
+)
+
+
 def message_cursor(message_id: int) -> str:
-    return encode_cursor(["M", message_id])
+    return MESSAGE_CURSOR.encode(message_id)
 
 
 def message_id_from(value: str | None) -> int | None:
@@ -81,18 +85,10 @@ def message_id_from(value: str | None) -> int | None:
     if pk is not None:
         return pk
     try:
-        cursor = decode_cursor(value)
+        values = MESSAGE_CURSOR.match(decode_cursor(value))
     except BadInput:
         return None
-    if (
-        isinstance(cursor, list)
-        and len(cursor) == 2
-        and cursor[0] == "M"
-        and isinstance(cursor[1], int)
-        and cursor[1] >= 0
-    ):
-        return cursor[1]
-    return None
+    return values[0] if values else None
 
 
 def require_message_cursor(value: str | None) -> int | None:
@@ -100,7 +96,7 @@ def require_message_cursor(value: str | None) -> int | None:
         return None
     pk = message_id_from(value)
     if pk is None:
-        raise BadInput("Invalid cursor: use a message cursor returned by this API.")
+        raise BadInput(MESSAGE_CURSOR.message)
     return pk
 
 

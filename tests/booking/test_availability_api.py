@@ -11,11 +11,11 @@ import pytest
 from app.booking import availability
 from app.catalogue import soonest
 from app.catalogue.filters import CatalogueFilter, filtered
+from app.core.cursors import decode_cursor
 from app.core.settings import Settings
 from models.booking import Booking, OverrideKind, ScheduleOverride
 from models.catalogue import Service
 from models.enums import ServiceKind
-from schema.relay import decode_cursor
 from tests.booking.conftest import MakePsychologist
 from tests.factories import signed_in
 from tests.helpers import count_sql, gql, op
