@@ -76,13 +76,20 @@ async def _occupy(booking: Booking) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Placement:
+    """A re-checked slot: who, what, when, and until when the time stays blocked."""
+
+    psychologist: Psychologist
+    service: Service
+    starts_at: datetime
+    ends_at: datetime
+    blocked_until: datetime
+
+
 async def _insert_confirmed(
     client_id: int,
-    psychologist_id: int,
-    service: Service,
-    starts_at: datetime,
-    ends_at: datetime,
-    blocked_until: datetime,
+    placement: Placement,
     *,
     price: Decimal,
     currency: str,
@@ -92,11 +99,11 @@ async def _insert_confirmed(
     """Insert a CONFIRMED booking and occupy its time (inside the caller's transaction)."""
     booking = await Booking.create(
         client_id=client_id,
-        psychologist_id=psychologist_id,
-        service_id=service.id,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        blocked_until=blocked_until,
+        psychologist_id=placement.psychologist.id,
+        service_id=placement.service.id,
+        starts_at=placement.starts_at,
+        ends_at=placement.ends_at,
+        blocked_until=placement.blocked_until,
         status=BookingStatus.CONFIRMED,
         price=price,
         currency=currency,
@@ -106,6 +113,13 @@ async def _insert_confirmed(
     )
     await _occupy(booking)
     return booking
+
+
+def _just_taken() -> Refused:
+    """The database refused the insert: another booking took the time first."""
+    return Refused(
+        BookingErrorCode.SLOT_UNAVAILABLE, "This time was just taken by someone else.", "slotId"
+    )
 
 
 async def _lock_client(client_id: int) -> None:
@@ -208,8 +222,8 @@ async def _checked_slot(
     now: datetime,
     *,
     replacing: int | None = None,
-) -> tuple[Psychologist, Service, datetime, datetime]:
-    """Re-check everything a slot ID claims; return (psychologist, service, end, blocked_until)."""
+) -> Placement:
+    """Re-check everything a slot ID claims."""
     p, service = await _load_slot(slot, now)
     assert slot is not None
     start = slot.starts_at
@@ -228,7 +242,8 @@ async def _checked_slot(
         raise Refused(
             BookingErrorCode.SLOT_UNAVAILABLE, "This time is no longer available.", "slotId"
         )
-    return p, service, end, end + timedelta(minutes=max(0, policy.buffer_minutes))
+    blocked_until = end + timedelta(minutes=max(0, policy.buffer_minutes))
+    return Placement(p, service, start, end, blocked_until)
 
 
 async def book_slot(
@@ -256,30 +271,23 @@ async def book_slot(
             raise Refused(
                 BookingErrorCode.PROMO_CODE_INVALID, "This promo code is not valid.", "promoCode"
             )
-        p, service, end, blocked_until = await _checked_slot(settings, client_id, slot, now)
-        assert slot is not None
+        placement = await _checked_slot(settings, client_id, slot, now)
         try:
             async with in_transaction():
                 # Re-check the client's rules where no other booking of theirs can sneak in.
                 await _lock_client(client_id)
-                await _check_client(settings, client_id, slot.starts_at, end, now)
+                await _check_client(
+                    settings, client_id, placement.starts_at, placement.ends_at, now
+                )
                 booking = await _insert_confirmed(
                     client_id,
-                    p.id,
-                    service,
-                    slot.starts_at,
-                    end,
-                    blocked_until,
-                    price=service.price,
-                    currency=service.currency,
+                    placement,
+                    price=placement.service.price,
+                    currency=placement.service.currency,
                     idempotency_key=key,
                 )
         except IntegrityError as exc:
-            raise Refused(
-                BookingErrorCode.SLOT_UNAVAILABLE,
-                "This time was just taken by someone else.",
-                "slotId",
-            ) from exc
+            raise _just_taken() from exc
     except Refused:
         # A retry racing its own first attempt: once the first one is committed,
         # the key finds it and the retry answers with the same booking.
@@ -373,14 +381,13 @@ async def reschedule_booking(
             "slotId",
         )
     client_id: int = old.client_id
-    p, service, end, blocked_until = await _checked_slot(
-        settings, client_id, slot, now, replacing=old.id
-    )
-    assert slot is not None
+    placement = await _checked_slot(settings, client_id, slot, now, replacing=old.id)
     try:
         async with in_transaction():
             await _lock_client(client_id)
-            await _check_client(settings, client_id, slot.starts_at, end, now, replacing=old.id)
+            await _check_client(
+                settings, client_id, placement.starts_at, placement.ends_at, now, replacing=old.id
+            )
             changed = await _leave_confirmed(old, status=BookingStatus.RESCHEDULED, updated_at=now)
             if not changed:
                 raise Refused(
@@ -389,19 +396,13 @@ async def reschedule_booking(
             await _release(old.id)
             new = await _insert_confirmed(
                 client_id,
-                p.id,
-                service,
-                slot.starts_at,
-                end,
-                blocked_until,
+                placement,
                 price=old.price,
                 currency=old.currency,
                 rescheduled_from_id=old.id,
             )
     except IntegrityError as exc:
-        raise Refused(
-            BookingErrorCode.SLOT_UNAVAILABLE, "This time was just taken by someone else.", "slotId"
-        ) from exc
+        raise _just_taken() from exc
     return new
 
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import policy
@@ -314,6 +315,22 @@ async def assign_conversation(
         {"kind": InboxEventKind.ASSIGNED.value, "conversation_id": conversation.id},
     )
     return await Conversation.get(id=conversation.id)
+
+
+async def care_queue(
+    viewer: Viewer, limit: int, after: tuple[datetime, int] | None
+) -> list[Conversation]:
+    """Waiting conversations, the longest wait first, after ``(waiting_since, id)``."""
+    policy.require_view_care_queue(viewer)
+    query = Conversation.filter(waiting_since__isnull=False)
+    if after is not None:
+        since, pk = after
+        query = query.filter(Q(waiting_since__gt=since) | Q(waiting_since=since, id__gt=pk))
+    return await query.order_by("waiting_since", "id").limit(limit)
+
+
+async def care_queue_length() -> int:
+    return await Conversation.filter(waiting_since__isnull=False).count()
 
 
 @dataclass(frozen=True)

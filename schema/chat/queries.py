@@ -7,9 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from tortoise.expressions import Q
 
-from app import policy
 from app.chat import service as svc
 from app.core.cursors import CursorCodec
 from app.core.errors import BadInput
@@ -38,21 +36,15 @@ class ChatQuery:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[CareConversation]:
         viewer = info.context.require_viewer()
-        policy.require_view_care_queue(viewer)
         page = PageArgs.parse(first, after)
         seek = QUEUE_CURSOR.read(page.cursor)
-        waiting = Conversation.filter(waiting_since__isnull=False)
-        query = waiting
-        if seek is not None:
-            since, pk = seek
-            query = query.filter(Q(waiting_since__gt=since) | Q(waiting_since=since, id__gt=pk))
-        rows = await query.order_by("waiting_since", "id").limit(page.size + 1)
+        rows = await svc.care_queue(viewer, page.size + 1, (seek[0], seek[1]) if seek else None)
         return build_connection(
             rows,
             page,
             cursor_of=_queue_cursor,
             convert=CareConversation.from_model,
-            count=waiting.count,
+            count=svc.care_queue_length,
         )
 
     @strawberry.field(

@@ -6,17 +6,30 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from strawberry.utils.str_converters import to_camel_case
 from websockets.asyncio.client import connect
 
-from models.booking import Booking
+from app.booking import service as booking_svc
+from app.booking.service import SlotRef
+from app.chat import service as chat_svc
+from app.chat.runtime import ChatRuntime
+from app.core import clock
+from app.core.errors import Forbidden, NotVisible
+from app.core.settings import Settings
+from app.identity.viewer import Viewer
+from models.booking import Booking, BookingStatus
 from models.catalogue import Psychologist, Service
 from models.chat import Message
 from models.enums import Role
+from schema import build_schema
 from schema.catalogue.types import slot_id
 from schema.relay import decode_id
 from tests.booking.conftest import MakePsychologist, day_at, make_psychologist  # noqa: F401
@@ -233,3 +246,95 @@ async def test_someone_elses_conversation_cannot_be_subscribed_to(
         reply = json.loads(await conn.recv())
     assert reply["type"] == "next", reply
     assert_top_level(reply["payload"], "FORBIDDEN")
+
+
+# --- the service layer refuses too: every mutation, an unauthorized caller -----------------
+
+ServiceCall = Callable[[World, Settings, ChatRuntime], Awaitable[object]]
+
+
+def _as(who: SignedIn) -> Viewer:
+    return Viewer(who.user.id, who.user.role, "service-test", clock.now() + timedelta(hours=1))
+
+
+def _booking(world: World) -> int | None:
+    return decode_id(world.booking_id, "Booking")
+
+
+def _conversation(world: World) -> int | None:
+    return decode_id(world.conversation_id, "CareConversation")
+
+
+# Each mutation: who must be refused and how, called on the service directly (no
+# resolver in between); None where no signed-in caller is refused, with the reason.
+SERVICE_REFUSALS: dict[str, tuple[type[Exception], ServiceCall] | str] = {
+    "signInWithPartner": "public: the partner's token is the credential",
+    "refreshSession": "public: the refresh token is the credential",
+    "signOut": "ends only the caller's own session or the given refresh token's",
+    "signInStaff": "public: email and password are the credential",
+    "bookSlot": "any signed-in person books for themselves (client_id is the viewer)",
+    "cancelBooking": (
+        NotVisible,
+        lambda w, s, rt: booking_svc.cancel_booking(s, _as(w.stranger), _booking(w)),
+    ),
+    "rescheduleBooking": (
+        NotVisible,
+        lambda w, s, rt: booking_svc.reschedule_booking(
+            s, _as(w.stranger), _booking(w), SlotRef(w.psychologist.id, w.service.id, day_at(4, 10))
+        ),
+    ),
+    "completeBooking": (
+        Forbidden,
+        lambda w, s, rt: booking_svc.finish_booking(
+            _as(w.owner), _booking(w), BookingStatus.COMPLETED
+        ),
+    ),
+    "markNoShow": (
+        NotVisible,
+        lambda w, s, rt: booking_svc.finish_booking(
+            _as(w.other_psychologist), _booking(w), BookingStatus.NO_SHOW
+        ),
+    ),
+    "sendMessage": (
+        NotVisible,
+        lambda w, s, rt: chat_svc.send_message(
+            _as(w.stranger),
+            _conversation(w),
+            "чужое",
+            "svc-1",
+            sla_seconds=s.care_sla_seconds,
+            broker=rt.pubsub,
+            limiter=rt.limiter,
+        ),
+    ),
+    "markConversationRead": (
+        NotVisible,
+        lambda w, s, rt: chat_svc.mark_read(_as(w.other_psychologist), _conversation(w), None),
+    ),
+    "assignConversation": (
+        Forbidden,
+        lambda w, s, rt: chat_svc.assign_conversation(_as(w.owner), _conversation(w), rt.pubsub),
+    ),
+}
+
+
+def test_the_table_names_every_mutation() -> None:
+    mutation = build_schema().schema_converter.type_map["Mutation"].definition
+    names = {f.graphql_name or to_camel_case(f.python_name) for f in mutation.fields}
+    assert names == set(SERVICE_REFUSALS)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, v in SERVICE_REFUSALS.items() if not isinstance(v, str))
+)
+async def test_the_service_refuses_an_unauthorized_caller(
+    world: World, settings: Settings, app: Starlette, name: str
+) -> None:
+    expected, call = SERVICE_REFUSALS[name]  # type: ignore[misc]
+    before = await Booking.get(id=_booking(world))
+    messages = await Message.filter(conversation_id=_conversation(world)).count()
+    with pytest.raises(expected):
+        await call(world, settings, app.state.chat)
+    after = await Booking.get(id=before.id)
+    assert (after.status, after.starts_at) == (before.status, before.starts_at)
+    assert await Message.filter(conversation_id=_conversation(world)).count() == messages
