@@ -111,3 +111,16 @@ def test_no_import_circles_between_files() -> None:
         if v not in index:
             visit(v)
     assert circles == []
+
+
+def test_time_is_read_through_the_one_clock() -> None:
+    """``app.core.clock.now`` is the only reader of the wall clock (tests move it)."""
+    calls = ("datetime.now(", "datetime.utcnow(", "date.today(")
+    readers = sorted(
+        str(path.relative_to(ROOT))
+        for pkg in PACKAGES
+        for path in (ROOT / pkg).rglob("*.py")
+        if path != ROOT / "app" / "core" / "clock.py"
+        and any(call in path.read_text() for call in calls)
+    )
+    assert readers == []

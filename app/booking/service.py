@@ -34,6 +34,7 @@ from app.booking.availability import schedule_for
 from app.booking.errors import BookingErrorCode
 from app.booking.slots import cells, is_free
 from app.booking.video import new_room_name
+from app.core import clock
 from app.core.errors import Refused
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
@@ -57,7 +58,7 @@ class SlotRef:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def _uses_cells() -> bool:

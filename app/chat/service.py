@@ -11,7 +11,7 @@ import logging
 import statistics
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 from app import policy
 from app.chat.errors import ChatErrorCode
 from app.chat.ratelimit import SlidingWindowLimiter
-from app.core import events
+from app.core import clock, events
 from app.core.errors import Refused
 from app.core.pubsub import PubSub
 from app.identity.events import UserRegistered
@@ -51,10 +51,6 @@ class InboxEventKind(StrEnum):
 
 def conversation_channel(conversation_id: int) -> str:
     return f"chat.conversation.{conversation_id}"
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- conversations ---------------------------------------------------------------
@@ -196,7 +192,7 @@ async def _store_message(
             client_message_id=cmid,
             using_db=conn,
         )
-        now = message.created_at or now_utc()
+        now = message.created_at or clock.now()
         publications = [
             _Publication(conversation_channel(conversation_id), {"message_id": message.id})
         ]
@@ -347,7 +343,7 @@ async def care_stats(viewer: Viewer, start: datetime, end: datetime) -> CareStat
     """Waits that began in ``[start, end)``: the share answered within the SLA and the
     median first-response time. A wait still open and not yet due is not counted."""
     policy.require_care_stats(viewer)
-    now = now_utc()
+    now = clock.now()
     rows = await CareWait.filter(started_at__gte=start, started_at__lt=end).values_list(
         "sla_due_at", "answered_at", "response_seconds"
     )

@@ -11,7 +11,8 @@ import logging
 from datetime import datetime
 from typing import cast
 
-from app.chat.service import INBOX_CHANNEL, InboxEventKind, now_utc
+from app.chat.service import INBOX_CHANNEL, InboxEventKind
+from app.core import clock
 from app.core.pubsub import PubSub
 from models.chat import CareWait, Conversation
 
@@ -23,7 +24,7 @@ BATCH = 100
 
 async def claim_breaches(now: datetime | None = None) -> list[int]:
     """Claim the conversations whose wait passed its due time; return the ones this call won."""
-    now = now or now_utc()
+    now = now or clock.now()
     candidates = cast(  # Tortoise types flat values_list() as tuples
         "list[int]",
         await Conversation.filter(

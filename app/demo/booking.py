@@ -8,11 +8,11 @@ and three demo clients hold a few upcoming bookings. Safe to re-run.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
 from typing import cast
 
 from app.booking.availability import invalidate_static_cache, search
 from app.booking.service import SlotRef, book_slot
+from app.core import clock
 from app.core.errors import Refused
 from app.core.settings import Settings
 from models.booking import Booking, BookingPolicy, WorkingHours
@@ -112,7 +112,7 @@ async def seed_demo_bookings(settings: Settings) -> int:
         .limit(wanted * 2)
         .values_list("id", "timezone")
     )
-    now = datetime.now(UTC)
+    now = clock.now()
     found = await search(candidates, ServiceKind.SESSION, now, per_psychologist=3)
     made = 0
     slots = [v[-1] for v in found.values() if v][:wanted]  # not the very first: leave those free

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from app.catalogue.service import refresh_stats
+from app.core import clock
 from app.core.settings import Settings
 from app.demo.seed import demo_psychologists
 from models.catalogue import Credential, Method, Psychologist, Review, Service, Topic, search_key
@@ -660,7 +661,7 @@ async def _insert_links(table: str, column: str, pairs: list[tuple[int, int]]) -
 
 async def seed_catalogue(settings: Settings) -> str:
     profiles = demo_profiles(demo_psychologists())
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     async with in_transaction():
         await _upsert_reference(
             Method,

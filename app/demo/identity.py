@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from app.core import clock
 from app.core.settings import Settings
 from app.identity.keys import pem_of
 from app.identity.staff import create_staff
@@ -59,7 +60,7 @@ def mint_partner_token(
     now: datetime | None = None,
 ) -> str:
     """A partner sign-in JWT as a partner's backend would mint it."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     claims: dict[str, object] = {
         "iss": issuer,
         "aud": audience,

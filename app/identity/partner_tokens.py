@@ -34,6 +34,7 @@ import jwt
 import phonenumbers
 from tortoise.exceptions import IntegrityError
 
+from app.core import clock
 from app.core.errors import Refused
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
@@ -132,7 +133,7 @@ async def verify_partner_token(
     """Verify ``token`` and consume its ``jti``; raise ``PartnerTokenError`` otherwise."""
     started = time.perf_counter()
     try:
-        verified = await _verify(settings, token, now or datetime.now(UTC))
+        verified = await _verify(settings, token, now or clock.now())
     except PartnerTokenError as exc:
         audit.info(
             "partner sign-in rejected: code=%s partner=%s ms=%.1f",

@@ -18,10 +18,11 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from app.core import clock
 from app.core.errors import Refused
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
@@ -68,7 +69,7 @@ async def start_session(
     settings: Settings, user: User, *, partner: Partner | None = None, now: datetime | None = None
 ) -> IssuedSession:
     """A new session for ``user`` with its first refresh token and an access token."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     session_id = uuid.uuid4().hex
     async with in_transaction():
         await Session.create(
@@ -84,7 +85,7 @@ async def start_session(
 async def revoke_session(session_id: str, reason: str, now: datetime | None = None) -> bool:
     """Revoke one session (idempotent); True if it was active."""
     updated = await Session.filter(id=session_id, revoked_at__isnull=True).update(
-        revoked_at=now or datetime.now(UTC), revoke_reason=reason
+        revoked_at=now or clock.now(), revoke_reason=reason
     )
     return bool(updated)
 
@@ -106,7 +107,7 @@ async def refresh_session(
     settings: Settings, raw: str, *, now: datetime | None = None
 ) -> IssuedSession:
     """Exchange a refresh token for a new access + refresh token pair (rotation)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if not raw or len(raw) > MAX_REFRESH_TOKEN_CHARS:
         raise _invalid()
     token = await RefreshToken.get_or_none(token_hash=hash_refresh_token(raw)).select_related(

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 
-from app.core import events
+from app.core import clock, events
 from app.core.errors import Refused
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
@@ -66,7 +66,7 @@ async def _find_or_register(verified: VerifiedPartnerToken, now: datetime) -> tu
 
 
 async def sign_in_with_partner(settings: Settings, partner_token: str) -> PartnerSignIn:
-    now = datetime.now(UTC)
+    now = clock.now()
     verified = await verify_partner_token(settings, partner_token, now=now)
     user, created = await _find_or_register(verified, now)
     if created:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import cast
 
@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from tortoise.expressions import F
 
+from app.core import clock
 from app.core.errors import Refused
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
@@ -118,7 +119,7 @@ def _invalid() -> Refused:
 async def sign_in_staff(
     settings: Settings, email: str, password: str, *, now: datetime | None = None
 ) -> StaffSignIn:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     email = normalise_email(email or "")[:254]
     password = (password or "")[:1024]
     if not storable(email, 254):

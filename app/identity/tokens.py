@@ -17,6 +17,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from app.core import clock
 from app.core.errors import AuthError
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
@@ -71,7 +72,7 @@ def signing_keys(settings: Settings) -> KeyPair:
 def issue_access_token(
     settings: Settings, *, user_id: int, role: Role, session_id: str, now: datetime | None = None
 ) -> tuple[str, datetime]:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     expires = now + timedelta(seconds=settings.access_token_ttl_seconds)
     claims = {
         "iss": ISSUER,

@@ -8,9 +8,10 @@ a constant number of SQL statements whatever the number of cards (see
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 
 from app.booking.availability import SlotInfo, search, slots_in_window
+from app.core import clock
 from models.booking import Booking
 from models.catalogue import Psychologist as PsychologistRow
 from models.enums import ServiceKind
@@ -24,7 +25,7 @@ NextSlotsKey = tuple[PsychologistRow, ServiceKind, int]  # model rows hash by pr
 
 class NextSlots(Loader[NextSlotsKey, list[SlotInfo]]):
     async def load_batch(self, keys: list[NextSlotsKey]) -> list[list[SlotInfo]]:
-        now = datetime.now(UTC)
+        now = clock.now()
         groups: dict[ServiceKind, dict[int, str]] = defaultdict(dict)
         most: dict[ServiceKind, int] = defaultdict(int)
         for row, kind, first in keys:
@@ -55,4 +56,4 @@ async def next_slots(
 async def availability(
     info: Info, row: PsychologistRow, start: datetime, end: datetime, kind: ServiceKind | None
 ) -> list[SlotInfo]:
-    return await slots_in_window(row.id, row.timezone, kind, start, end, datetime.now(UTC))
+    return await slots_in_window(row.id, row.timezone, kind, start, end, clock.now())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import strawberry
 
 from app import policy
@@ -57,7 +55,7 @@ async def viewer_bookings(
     cursor = BOOKING_CURSOR.read(page.cursor)
     scope = policy.own_bookings_scope(policy.Actor(user_id=user.id, role=user.role))
     keyed = await svc.page_client_bookings(
-        scope, min(page.size, MAX_PAGE_SIZE), cursor, datetime.now(UTC)
+        scope, min(page.size, MAX_PAGE_SIZE), cursor, clock.now()
     )
     conn = build_connection(
         keyed,

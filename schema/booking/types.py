@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import ClassVar
 
@@ -11,6 +11,7 @@ import strawberry
 from app import policy
 from app.booking import video
 from app.booking.errors import BookingErrorCode
+from app.core import clock
 from app.identity.viewer import Viewer
 from models import booking as m
 from schema.catalogue.dataloaders import AnyPsychologistById, ServiceById
@@ -93,7 +94,7 @@ class Booking(Node):
     @strawberry.field(description="The video room; the join link appears 10 minutes early.")
     async def video_call(self, info: Info) -> VideoCall:
         row = self._row
-        now = datetime.now(UTC)
+        now = clock.now()
         url = None
         viewer = info.context.viewer
         if row.status == m.BookingStatus.CONFIRMED and viewer is not None:

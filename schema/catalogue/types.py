@@ -9,6 +9,7 @@ import strawberry
 
 from app.booking.availability import SlotInfo
 from app.booking.service import SlotRef
+from app.core import clock
 from app.core.cursors import CursorCodec
 from models import catalogue as m
 from schema.booking.dataloaders import availability, next_slots
@@ -140,7 +141,7 @@ class Psychologist(Node):
             full_name=row.full_name,
             stored_photo_url=row.photo_url,
             bio=row.bio,
-            experience_years=max(0, datetime.now().year - row.practice_since),  # noqa: DTZ005
+            experience_years=max(0, clock.now().year - row.practice_since),
             rating=float(row.rating_avg) if row.rating_avg is not None else None,
             review_count=row.review_count,
             client_types=row.client_types,
