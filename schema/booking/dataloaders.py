@@ -1,6 +1,6 @@
 """Per-request loaders for slots and bookings.
 
-``NextSlots`` batches every card of a catalogue page into one availability search:
+``NextSlotsByPsychologist`` batches every card of a catalogue page into one availability search:
 a constant number of SQL statements whatever the number of cards (see
 ``app.booking.availability``).
 """
@@ -23,7 +23,7 @@ MAX_NEXT_SLOTS = 20
 NextSlotsKey = tuple[PsychologistRow, ServiceKind, int]  # model rows hash by primary key
 
 
-class NextSlots(Loader[NextSlotsKey, list[SlotInfo]]):
+class NextSlotsByPsychologist(Loader[NextSlotsKey, list[SlotInfo]]):
     async def load_batch(self, keys: list[NextSlotsKey]) -> list[list[SlotInfo]]:
         now = clock.now()
         groups: dict[ServiceKind, dict[int, str]] = defaultdict(dict)
@@ -50,7 +50,7 @@ async def next_slots(
     first = max(0, min(first, MAX_NEXT_SLOTS))
     if first == 0:
         return []
-    return await info.context.loaders[NextSlots].load((row, kind, first))
+    return await info.context.loaders[NextSlotsByPsychologist].load((row, kind, first))
 
 
 async def availability(

@@ -93,7 +93,7 @@ class AllTopics(Loader[str, list[Topic]]):
 ReviewPageKey = PageKey  # psychologist, size + 1, id after which to start
 
 
-class ReviewPage(Loader[ReviewPageKey, list[Review]]):
+class ReviewPageByPsychologist(Loader[ReviewPageKey, list[Review]]):
     """Newest-first review pages of many psychologists in one statement (window function).
 
     Reviews are ordered by id (insertion order = publication order), which makes

@@ -17,7 +17,7 @@ from schema.catalogue.dataloaders import (
     AnyPsychologistById,
     CredentialsByPsychologist,
     MethodsByPsychologist,
-    ReviewPage,
+    ReviewPageByPsychologist,
     ServiceById,
     ServicesByPsychologist,
     TopicsByPsychologist,
@@ -191,7 +191,9 @@ class Psychologist(Node):
         page = PageArgs.parse(first, after, default=10)
         seek = REVIEW_CURSOR.read(page.cursor)
         after_id = seek[0] if seek else None
-        rows = await info.context.loaders[ReviewPage].load((self._row.id, page.size + 1, after_id))
+        rows = await info.context.loaders[ReviewPageByPsychologist].load(
+            (self._row.id, page.size + 1, after_id)
+        )
         return build_connection(
             rows,
             page,

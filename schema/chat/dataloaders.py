@@ -60,7 +60,7 @@ class LastMessageByConversation(Loader[int, Authored | None]):
         return [found.get(k) for k in keys]
 
 
-class UnreadCount(Loader[int, int]):
+class UnreadCountByConversation(Loader[int, int]):
     """Unread messages of each conversation for the request's viewer: after their read
     marker, not their own."""
 
@@ -85,7 +85,7 @@ class UnreadCount(Loader[int, int]):
 MessagePageKey = PageKey  # conversation, size + 1, id before which to start
 
 
-class MessagePage(Loader[MessagePageKey, list[Authored]]):
+class MessagePageByConversation(Loader[MessagePageKey, list[Authored]]):
     """Newest-first message pages of many conversations in one statement per page shape."""
 
     async def load_batch(self, keys: list[MessagePageKey]) -> list[list[Authored]]:

@@ -23,8 +23,8 @@ from schema.chat.dataloaders import (
     ConversationById,
     LastMessageByConversation,
     MessageById,
-    MessagePage,
-    UnreadCount,
+    MessagePageByConversation,
+    UnreadCountByConversation,
 )
 from schema.common import PayloadError
 from schema.context import Info
@@ -224,7 +224,7 @@ class CareConversation(Node):
         "markConversationRead moves the marker."
     )
     async def unread_count(self, info: Info) -> int:
-        return await info.context.loaders[UnreadCount].load(self._row.id)
+        return await info.context.loaders[UnreadCountByConversation].load(self._row.id)
 
     @strawberry.field(
         description="Messages, oldest first within a page; page backwards with `last` and "
@@ -236,7 +236,9 @@ class CareConversation(Node):
         # Message cursors (or Message IDs) are not generic cursors: validate the size only.
         size = PageArgs.parse(None, None, 20 if last is None else last).size
         before_id = require_message_cursor(before)
-        rows = await info.context.loaders[MessagePage].load((self._row.id, size + 1, before_id))
+        rows = await info.context.loaders[MessagePageByConversation].load(
+            (self._row.id, size + 1, before_id)
+        )
         return build_connection(
             rows,
             PageArgs(size=size, forward=False, cursor=before_id),
