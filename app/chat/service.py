@@ -17,6 +17,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from app import policy
@@ -318,7 +319,7 @@ async def care_queue(
 ) -> list[Conversation]:
     """Waiting conversations, the longest wait first, after ``(waiting_since, id)``."""
     policy.require_view_care_queue(viewer)
-    query = Conversation.filter(waiting_since__isnull=False)
+    query = _waiting()
     if after is not None:
         since, pk = after
         query = query.filter(Q(waiting_since__gt=since) | Q(waiting_since=since, id__gt=pk))
@@ -326,7 +327,11 @@ async def care_queue(
 
 
 async def care_queue_length() -> int:
-    return await Conversation.filter(waiting_since__isnull=False).count()
+    return await _waiting().count()
+
+
+def _waiting() -> QuerySet[Conversation]:
+    return Conversation.filter(waiting_since__isnull=False)
 
 
 @dataclass(frozen=True)

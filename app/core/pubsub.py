@@ -10,8 +10,8 @@ reconnect each subscription receives a ``RESYNC`` event and re-reads what it nee
             ...
 
 ``open_pubsub(settings)`` picks the implementation (Redis when ``REDIS_URL`` is set)
-and makes it the process's current broker (``current()``); the app lifespan opens
-and closes it.
+and starts it; the app lifespan opens and closes it and hands it on through
+``app.chat.runtime.ChatRuntime`` (no process-global broker).
 """
 
 from __future__ import annotations

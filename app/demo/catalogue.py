@@ -17,15 +17,16 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from app.catalogue.service import refresh_stats
 from app.core import clock
 from app.core.settings import Settings
-from app.demo.seed import demo_psychologists
+from app.core.sql import db, placeholders
 from models.catalogue import Credential, Method, Psychologist, Review, Service, Topic, search_key
 from models.enums import ClientType, CredentialKind, ServiceKind, VettingStatus
+
+DEFAULT_PSYCHOLOGISTS = 112
 
 SEED = 20260214
 CURRENT_YEAR = 2026  # fixed so that the generated data never depends on the clock
@@ -651,16 +652,15 @@ def _psychologist_fields(p: Profile) -> dict[str, Any]:
 async def _insert_links(table: str, column: str, pairs: list[tuple[int, int]]) -> None:
     if not pairs:
         return
-    conn = connections.get("default")
-    marks = "?, ?" if conn.capabilities.dialect == "sqlite" else "$1, $2"
-    await conn.execute_many(
-        f"INSERT INTO {table} (psychologist_id, {column}) VALUES ({marks})",  # noqa: S608
+    await db().execute_many(
+        f"INSERT INTO {table} (psychologist_id, {column}) VALUES ({placeholders(2)})",  # noqa: S608
         [list(pair) for pair in pairs],
     )
 
 
-async def seed_catalogue(settings: Settings) -> str:
-    profiles = demo_profiles(demo_psychologists())
+async def seed_catalogue(settings: Settings, psychologists: int = DEFAULT_PSYCHOLOGISTS) -> str:
+    """Demo step: ``psychologists`` approved profiles (112: the case study's catalogue)."""
+    profiles = demo_profiles(psychologists)
     now = clock.now().replace(microsecond=0)
     async with in_transaction():
         await _upsert_reference(

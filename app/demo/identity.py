@@ -96,7 +96,7 @@ async def demo_partner_token(
 
 
 async def seed_identity(settings: Settings) -> str | None:
-    """DEMO_STEPS step: the demo partner and a demo care agent and admin (idempotent)."""
+    """Demo step: the demo partner and a demo care agent and admin (idempotent)."""
     if settings.is_production:
         return "identity: demo partner and staff are not created in production"
     lines: list[str] = []

@@ -1,7 +1,7 @@
 """Sign-in, session refresh, sign-out, staff sign-in.
 
-Resolvers are thin: ``app.identity`` holds the rules; ``user_errors`` turns a
-refusal into the payload's ``errors`` with an ``IdentityErrorCode`` (``schema.common.mutation``).
+Resolvers are thin: ``app.identity`` holds the rules; ``schema.common.mutation`` turns a
+refusal into the payload's ``errors`` with an ``IdentityErrorCode``.
 """
 
 from __future__ import annotations
