@@ -12,9 +12,10 @@ and runs the pure arithmetic of ``app.booking.slots`` in memory. Windows grow
 psychologists that still lack slots, so a catalogue page costs 5 statements
 usually and never more than 9, whatever the number of cards.
 
-Rows are read as plain tuples and times as UTC epoch seconds computed by the
-database (no ORM objects, no datetime parsing): a search over 10,000 psychologists
-handles ~100k rows.
+Each is one explicit SQL statement, the id list bound as a single parameter
+(``app.core.sql.any_of``); rows are read as the driver's tuples and times as UTC
+epoch seconds computed by the database (no ORM objects, no datetime parsing): a
+search over 10,000 psychologists handles ~100k rows.
 """
 
 from __future__ import annotations
@@ -24,27 +25,21 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from operator import itemgetter
-from typing import Any, Literal, overload
+from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
-from tortoise import connections
-from tortoise.expressions import RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
 from app.booking.slots import Schedule, WeeklyHours, iter_free_starts, to_datetime
 from app.core.errors import BadInput
+from app.core.sql import any_of, bind, epoch, fetch_rows
 from models.booking import (
     OCCUPYING_STATUSES,
-    Booking,
-    BookingPolicy,
     OverrideKind,
-    ScheduleOverride,
-    WorkingHours,
 )
-from models.catalogue import Psychologist, Service
+from models.catalogue import Psychologist
 from models.enums import ServiceKind
 
 log = logging.getLogger("psyline.booking")
@@ -93,66 +88,29 @@ class SlotInfo:
 
 
 Candidate = tuple[int, str]  # psychologist id, IANA time zone
-IdSource = list[int] | Subquery
+IdSource = Sequence[int] | None  # None: every psychologist (catalogue-wide caches)
 
 
-async def _rows(qs: Any) -> list[Any]:
-    """Run a ``values_list`` query and return the driver's rows as they are.
-
-    Skips Tortoise's per-value conversion, which dominates when 10,000 psychologists'
-    working hours and bookings are loaded (ints stay ints; times come as epochs).
-    """
-    qs._choose_db_if_not_chosen()
-    qs._make_query()
-    _, rows = await qs._db.execute_query(*qs.query.get_parameterized_sql())
-    if not rows:
-        return []
-    columns = list(rows[0].keys())
-    positions = [columns.index(k) for k in qs.fields]  # the "0", "1"... aliases
-    pick = itemgetter(*positions)
-    if len(positions) == 1:
-        return [(pick(r),) for r in rows]
-    return [pick(r) for r in rows]
+def _of(column: str, ids: IdSource, values: list[Any]) -> str:
+    return "TRUE" if ids is None else any_of(column, ids, values)
 
 
-def _epoch(column: str) -> RawSQL:
-    """UTC epoch seconds of a timestamp column, computed by the database."""
-    if connections.get("default").capabilities.dialect == "sqlite":
-        return RawSQL(f"CAST(strftime('%s', {column}) AS INTEGER)")
-    return RawSQL(f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)")
-
-
-@overload
-async def load_services(
-    ids: IdSource, kind: ServiceKind | None
-) -> dict[int, list[ServiceLite]]: ...
-
-
-@overload
-async def load_services(
-    ids: IdSource, kind: ServiceKind | None, *, with_zones: Literal[True]
-) -> tuple[dict[int, list[ServiceLite]], list[Candidate]]: ...
-
-
-async def load_services(
-    ids: IdSource, kind: ServiceKind | None, *, with_zones: bool = False
-) -> Any:
-    """Active services by psychologist, cheapest first (and their zones if asked)."""
-    qs = Service.filter(psychologist_id__in=ids, is_active=True)
+async def load_services(ids: IdSource, kind: ServiceKind | None) -> dict[int, list[ServiceLite]]:
+    """Active services by psychologist, cheapest first."""
+    values: list[Any] = []
+    where = _of("psychologist_id", ids, values)
     if kind is not None:
-        qs = qs.filter(kind=kind)
+        where += f" AND kind = {bind(values, kind.value)}"
     out: dict[int, list[ServiceLite]] = defaultdict(list)
-    zones: dict[int, str] = {}
-    fields = ["psychologist_id", "id", "duration_minutes", "price"]
-    if with_zones:
-        fields.append("psychologist__timezone")
-    for row in await _rows(qs.values_list(*fields)):
-        out[row[0]].append(ServiceLite(row[1], row[2], Decimal(str(row[3]))))
-        if with_zones:
-            zones[row[0]] = row[4]
+    for pid, sid, duration, price in await fetch_rows(
+        "SELECT psychologist_id, id, duration_minutes, price FROM services "  # noqa: S608
+        f"WHERE is_active AND {where}",
+        values,
+    ):
+        out[pid].append(ServiceLite(sid, duration, Decimal(str(price))))
     for services in out.values():
         services.sort(key=lambda s: (s.price, s.id))
-    return (out, list(zones.items())) if with_zones else out
+    return out
 
 
 @dataclass
@@ -162,23 +120,21 @@ class _Static:
 
 
 async def _load_static(ids: IdSource) -> _Static:
+    values: list[Any] = []
     policies = {
         pid: Policy(buffer, notice, min(horizon, MAX_HORIZON_DAYS), step)
-        for pid, buffer, notice, horizon, step in await _rows(
-            BookingPolicy.filter(psychologist_id__in=ids).values_list(
-                "psychologist_id",
-                "buffer_minutes",
-                "min_notice_minutes",
-                "horizon_days",
-                "slot_step_minutes",
-            )
+        for pid, buffer, notice, horizon, step in await fetch_rows(
+            "SELECT psychologist_id, buffer_minutes, min_notice_minutes, horizon_days, "  # noqa: S608
+            f"slot_step_minutes FROM booking_policies WHERE {_of('psychologist_id', ids, values)}",
+            values,
         )
     }
+    values = []
     hours: dict[int, list[WeeklyHours]] = defaultdict(list)
-    for pid, weekday, start, end in await _rows(
-        WorkingHours.filter(psychologist_id__in=ids).values_list(
-            "psychologist_id", "weekday", "start_minute", "end_minute"
-        )
+    for pid, weekday, start, end in await fetch_rows(
+        "SELECT psychologist_id, weekday, start_minute, end_minute FROM working_hours "  # noqa: S608
+        f"WHERE {_of('psychologist_id', ids, values)}",
+        values,
     ):
         hours[pid].append(WeeklyHours(weekday, start, end))
     # Canonical, hashable patterns: slot arithmetic caches by (zone, pattern, dates).
@@ -196,7 +152,7 @@ class _Dynamic:
 
 
 async def _load_dynamic(
-    ids: IdSource,
+    ids: Sequence[int],
     start: datetime,
     end: datetime,
     exclude_booking: int | None = None,
@@ -206,36 +162,38 @@ async def _load_dynamic(
 ) -> _Dynamic:
     """Overrides and occupying bookings that can touch slots starting in ``[start, end)``;
     ``reach`` is the longest slot plus buffer."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     extra: dict[int, list[tuple[int, int]]] = defaultdict(list)
     time_off: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    overrides = (
-        ScheduleOverride.filter(
-            psychologist_id__in=ids, ends_at__gt=start - PAD, starts_at__lt=end + PAD
-        )
-        .annotate(s=_epoch("starts_at"), e=_epoch("ends_at"))
-        .values_list("psychologist_id", "kind", "s", "e")
+    values: list[Any] = []
+    overrides = await fetch_rows(
+        f"SELECT psychologist_id, kind, {epoch('starts_at')}, {epoch('ends_at')} "  # noqa: S608
+        f"FROM schedule_overrides WHERE {any_of('psychologist_id', ids, values)} "
+        f"AND ends_at > {bind(values, start - PAD)} AND starts_at < {bind(values, end + PAD)}",
+        values,
     )
-    for pid, kind, s, e in await _rows(overrides):
+    for pid, kind, s, e in overrides:
         target = time_off if kind == OverrideKind.TIME_OFF else extra
         target[pid].append((int(s), int(e)))
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     if not bookings:
         return _Dynamic(extra, time_off, busy)
-    occupying = Booking.filter(
-        psychologist_id__in=ids,
-        status__in=list(OCCUPYING_STATUSES),
-        blocked_until__gt=start,
-        starts_at__gt=start - MAX_BOOKING_SPAN,  # keeps the index range tight
-        starts_at__lt=end + reach,
+    values = []
+    where = (
+        f"{any_of('psychologist_id', ids, values)} "
+        f"AND status IN ({', '.join(bind(values, s.value) for s in sorted(OCCUPYING_STATUSES))}) "
+        f"AND blocked_until > {bind(values, start)} "
+        # the longest booking bounds the index range on starts_at
+        f"AND starts_at > {bind(values, start - MAX_BOOKING_SPAN)} "
+        f"AND starts_at < {bind(values, end + reach)}"
     )
     if exclude_booking is not None:
-        occupying = occupying.exclude(id=exclude_booking)
-    rows = await _rows(
-        occupying.annotate(s=_epoch("starts_at"), e=_epoch("blocked_until")).values_list(
-            "psychologist_id", "s", "e"
-        )
-    )
-    for pid, s, e in rows:
+        where += f" AND id <> {bind(values, exclude_booking)}"
+    for pid, s, e in await fetch_rows(
+        f"SELECT psychologist_id, {epoch('starts_at')}, {epoch('blocked_until')} "  # noqa: S608
+        f"FROM bookings WHERE {where}",
+        values,
+    ):
         busy[pid].append((int(s), int(e)))
     return _Dynamic(extra, time_off, busy)
 
@@ -305,7 +263,7 @@ async def search(
     if not candidates:
         return found
     zones = dict(candidates)
-    id_source: IdSource = list(zones)
+    id_source = list(zones)
     if preloaded is not None:
         services, static = preloaded
     else:
@@ -373,8 +331,8 @@ async def _cached_static(pids: Sequence[int]) -> _Static:
         return cache.data
     # Every schedule at once (no id list): catalogue-wide searches need them all. The ids
     # are read first, so a psychologist added in between is never "known" without hours.
-    known = {row[0] for row in await _rows(Psychologist.all().values_list("id"))}
-    data = await _load_static(Subquery(Psychologist.all().values("id")))
+    known = {row[0] for row in await fetch_rows("SELECT id FROM psychologists", [])}
+    data = await _load_static(None)
     cache.loaded_at, cache.known, cache.data = time.monotonic(), known, data
     return data
 
@@ -405,8 +363,8 @@ def require_aware(value: datetime, field: str) -> datetime:
     return value
 
 
-async def _zones(candidates: QuerySet[Psychologist]) -> list[Candidate]:
-    return [(pid, tz) for pid, tz in await _rows(candidates.values_list("id", "timezone"))]
+async def _zones(candidates: QuerySet[Psychologist]) -> dict[int, str]:
+    return dict(await candidates.values_list("id", "timezone"))
 
 
 NO_SLOT = 2**62  # sort key of psychologists without a free slot: after everyone else
@@ -441,15 +399,13 @@ async def rank_by_first_slot(
     are evaluated first. ``until``: only slots starting before it count. ``everyone``:
     also rank psychologists without the service (a catalogue ordering lists everybody).
     """
-    ids = Subquery(candidates.values("id"))
-    if everyone:  # a full ordering lists psychologists without the service too (last)
-        zoned = await _zones(candidates)
-        services = await load_services(ids, kind)
-    else:  # only who offers the service can have a slot: one statement gives both
-        services, zoned = await load_services(ids, kind, with_zones=True)
-    if not zoned:
+    zones = await _zones(candidates)
+    if not zones:
         return []
-    zones = dict(zoned)
+    ids = list(zones)
+    services = await load_services(ids, kind)
+    if not everyone:  # only who offers the service can have a slot
+        zones = {pid: tz for pid, tz in zones.items() if pid in services}
     static = await _cached_static(list(zones))
     horizon = max(
         (static.policy.get(pid, DEFAULT_POLICY).horizon_days for pid in services), default=0

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -26,8 +27,38 @@ def param(index: int) -> str:
     return "?" if db().capabilities.dialect == "sqlite" else f"${index}"
 
 
+def bind(values: list[Any], value: Any) -> str:
+    """Append ``value`` to a statement's parameters; its placeholder."""
+    values.append(value)
+    return param(len(values))
+
+
+def any_of(column: str, ids: Sequence[int], values: list[Any]) -> str:
+    """``column`` is one of ``ids``, with the whole list as one parameter (appended to
+    ``values``): a statement of constant size whatever the number of ids."""
+    if db().capabilities.dialect == "sqlite":
+        values.append(json.dumps(list(ids)))
+        return f"{column} IN (SELECT value FROM json_each(?))"  # noqa: S608 - a column name
+    values.append(list(ids))
+    return f"{column} = ANY(${len(values)})"
+
+
+def epoch(column: str) -> str:
+    """UTC epoch seconds of a timestamp column, computed by the database."""
+    if db().capabilities.dialect == "sqlite":
+        return f"CAST(strftime('%s', {column}) AS INTEGER)"
+    return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+
+
 async def fetch(sql: str, values: Sequence[Any]) -> list[dict[str, Any]]:
     return await db().execute_query_dict(sql, list(values))
+
+
+async def fetch_rows(sql: str, values: Sequence[Any]) -> list[Sequence[Any]]:
+    """The driver's rows as they are (positional; no per-value conversion by the ORM),
+    for the bulk reads where converting 100k values would dominate."""
+    _, rows = await db().execute_query(sql, list(values))
+    return cast(list[Sequence[Any]], rows)
 
 
 PageKey = tuple[int, int, int | None]  # parent id, rows wanted, id below which to start
