@@ -40,7 +40,7 @@ async def test_a_thousand_subscriptions_release_tasks_and_memory(
     await asyncio.sleep(0.5)
     gc.collect()
     tasks_before = len(asyncio.all_tasks())
-    subscribers_before = app.state.chat.pubsub.subscriber_count()
+    subscribers_before = app.state.runtime.chat.pubsub.subscriber_count()
     growth: list[int] = []
     seconds, tasks_after = 0.0, tasks_before
     for _ in range(2):
@@ -49,7 +49,7 @@ async def test_a_thousand_subscriptions_release_tasks_and_memory(
         tasks_after = await settled_task_count(tasks_before)
         gc.collect()
         growth.append(len(gc.get_objects()) - objects_before)
-        assert app.state.chat.pubsub.subscriber_count() == subscribers_before
+        assert app.state.runtime.chat.pubsub.subscriber_count() == subscribers_before
         assert tasks_after <= tasks_before, (tasks_before, tasks_after)
     print(
         f"\nwarm-up {warm:.1f}s, 1000 subscriptions in {seconds:.1f}s: "

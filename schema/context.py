@@ -20,6 +20,7 @@ from app.chat.runtime import ChatRuntime
 from app.core.errors import AuthError
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
+from app.runtime import Runtime
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -67,7 +68,7 @@ class Context:
     """One per HTTP request; on a socket, one per connection (loaders cleared per event)."""
 
     settings: Settings
-    chat: ChatRuntime
+    runtime: Runtime
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
     viewer: Viewer | None = None
@@ -78,6 +79,10 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self)
+
+    @property
+    def chat(self) -> ChatRuntime:
+        return self.runtime.chat
 
     def require_viewer(self) -> Viewer:
         """The signed-in viewer, or a top-level UNAUTHENTICATED error."""

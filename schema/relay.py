@@ -55,21 +55,17 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Globally unique, opaque ID.")
 
 
+# Fetches one type for ``node(id:)`` (doing its own visibility check). Each domain
+# exports ``NODES = {type name: resolver}``; ``schema.root`` merges them.
 NodeResolver = Callable[[Info, int], Awaitable[Any]]
-_NODE_RESOLVERS: dict[str, NodeResolver] = {}
 
 
-def register_node(type_name: str, resolver: NodeResolver) -> None:
-    """Teach ``node(id:)`` to fetch one type (resolver does its own visibility check)."""
-    _NODE_RESOLVERS[type_name] = resolver
-
-
-async def resolve_node(info: Info, global_id: str) -> Any:
+async def resolve_node(info: Info, global_id: str, resolvers: dict[str, NodeResolver]) -> Any:
     parsed = parse_global_id(global_id)
     if parsed is None:
         raise BadInput("Malformed ID: it was not issued by this API.")
     type_name, pk = parsed
-    resolver = _NODE_RESOLVERS.get(type_name)
+    resolver = resolvers.get(type_name)
     if resolver is None or not pk.isdigit() or len(pk) > 18:
         return None
     return await resolver(info, int(pk))

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.booking import queries as booking
+from schema.catalogue import queries as catalogue
+from schema.chat import types as chat
 from schema.context import Info
-from schema.relay import Node, resolve_node
+from schema.relay import Node, NodeResolver, resolve_node
+
+NODES: dict[str, NodeResolver] = {**booking.NODES, **catalogue.NODES, **chat.NODES}
 
 
 @strawberry.type
@@ -15,4 +20,4 @@ class NodeQuery:
         "or is not visible to the viewer."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await resolve_node(info, id)  # type: ignore[no-any-return]
+        return await resolve_node(info, id, NODES)  # type: ignore[no-any-return]

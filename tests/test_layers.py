@@ -1,9 +1,10 @@
 """The shape of the code: dependencies point one way and no files import each other in a circle.
 
-``app.web`` / ``app.cli`` -> ``schema`` -> the domains (``app.identity``, ``app.catalogue``,
-``app.booking``, ``app.chat``, ``app.policy``) -> ``app.core`` -> ``models``; ``app.demo``
-seeds through the domains and only the CLI and tests import it. Every import counts,
-also those inside functions and under ``TYPE_CHECKING``.
+``app.web`` / ``app.cli`` -> ``schema`` -> ``app.runtime`` (what the process holds) -> the
+domains (``app.identity``, ``app.catalogue``, ``app.booking``, ``app.chat``, ``app.policy``)
+-> ``app.core`` -> ``models``; ``app.demo`` seeds through the domains and only the CLI and
+tests import it. Process state lives in runtime objects, never in module globals. Every
+import counts, also those inside functions and under ``TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _violations(sources: tuple[str, ...], forbidden: tuple[str, ...]) -> list[st
     [
         (("models",), ("app", "schema")),
         (("app.core",), (*DOMAINS, *TOP, "schema")),
-        (DOMAINS, (*TOP, "schema")),
+        (DOMAINS, (*TOP, "schema", "app.runtime")),
         (("schema",), TOP),
     ],
     ids=["models", "core", "domains", "schema"],
@@ -111,6 +112,19 @@ def test_no_import_circles_between_files() -> None:
         if v not in index:
             visit(v)
     assert circles == []
+
+
+def test_no_module_rebinds_its_globals() -> None:
+    """No ``global`` statement: state that changes while the process runs belongs to a
+    runtime object (``app.runtime.Runtime``) passed explicitly, not to a module."""
+    rebinding = sorted(
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for pkg in PACKAGES
+        for path in (ROOT / pkg).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Global)
+    )
+    assert rebinding == []
 
 
 def test_time_is_read_through_the_one_clock() -> None:

@@ -24,7 +24,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -308,33 +308,34 @@ async def search(
     return {pid: slots for pid, slots in found.items() if slots}
 
 
-@dataclass
-class _StaticCache:
-    loaded_at: float = 0.0
-    known: set[int] = field(default_factory=set)
-    data: _Static = field(default_factory=lambda: _Static({}, {}))
+class ScheduleCache:
+    """Every psychologist's working hours and policy, for catalogue-wide searches.
 
+    One per process, owned by the app's runtime (``app.runtime.Runtime.schedules``) and
+    passed in: reloaded after ``STATIC_CACHE_SECONDS`` or when asked about a psychologist
+    it has not seen.
+    """
 
-_static_cache = _StaticCache()
+    def __init__(self) -> None:
+        self.invalidate()
 
+    def invalidate(self) -> None:
+        """Forget cached working hours and policies (call after changing them)."""
+        self._loaded_at = float("-inf")
+        self._known: set[int] = set()
+        self._data = _Static({}, {})
 
-def invalidate_static_cache() -> None:
-    """Forget cached working hours and policies (call after changing them)."""
-    global _static_cache
-    _static_cache = _StaticCache()
-
-
-async def _cached_static(pids: Sequence[int]) -> _Static:
-    cache = _static_cache
-    fresh = time.monotonic() - cache.loaded_at < STATIC_CACHE_SECONDS
-    if fresh and cache.known.issuperset(pids):
-        return cache.data
-    # Every schedule at once (no id list): catalogue-wide searches need them all. The ids
-    # are read first, so a psychologist added in between is never "known" without hours.
-    known = {row[0] for row in await fetch_rows("SELECT id FROM psychologists", [])}
-    data = await _load_static(None)
-    cache.loaded_at, cache.known, cache.data = time.monotonic(), known, data
-    return data
+    async def get(self, pids: Sequence[int]) -> _Static:
+        fresh = time.monotonic() - self._loaded_at < STATIC_CACHE_SECONDS
+        if fresh and self._known.issuperset(pids):
+            return self._data
+        # Every schedule at once (no id list): catalogue-wide searches need them all. The
+        # ids are read first, so a psychologist added in between is never "known" without
+        # hours.
+        known = {row[0] for row in await fetch_rows("SELECT id FROM psychologists", [])}
+        data = await _load_static(None)
+        self._loaded_at, self._known, self._data = time.monotonic(), known, data
+        return data
 
 
 async def slots_in_window(
@@ -382,6 +383,7 @@ async def rank_by_first_slot(
     kind: ServiceKind,
     now: datetime,
     *,
+    schedules: ScheduleCache,
     limit: int | None,
     after: RankKey | None = None,
     until: datetime | None = None,
@@ -406,7 +408,7 @@ async def rank_by_first_slot(
     services = await load_services(ids, kind)
     if not everyone:  # only who offers the service can have a slot
         zones = {pid: tz for pid, tz in zones.items() if pid in services}
-    static = await _cached_static(list(zones))
+    static = await schedules.get(list(zones))
     horizon = max(
         (static.policy.get(pid, DEFAULT_POLICY).horizon_days for pid in services), default=0
     )

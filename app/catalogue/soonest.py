@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.booking.availability import RankKey, SlotInfo, rank_by_first_slot, require_aware
+from app.booking.availability import (
+    RankKey,
+    ScheduleCache,
+    SlotInfo,
+    rank_by_first_slot,
+    require_aware,
+)
 from app.catalogue.filters import CatalogueFilter, filtered
 from models.enums import ServiceKind
 
@@ -14,27 +20,45 @@ def _kind(flt: CatalogueFilter) -> ServiceKind:
     return flt.service_kind or ServiceKind.SESSION
 
 
-async def soonest_slots(flt: CatalogueFilter, first: int, now: datetime) -> list[SlotInfo]:
+async def soonest_slots(
+    flt: CatalogueFilter, first: int, now: datetime, schedules: ScheduleCache
+) -> list[SlotInfo]:
     """The ``first`` earliest slots across the catalogue, one per psychologist."""
     if first <= 0:
         return []
-    ranked = await rank_by_first_slot(filtered(flt), _kind(flt), now, limit=first)
+    ranked = await rank_by_first_slot(
+        filtered(flt), _kind(flt), now, schedules=schedules, limit=first
+    )
     return [slot for _, slot in ranked if slot is not None]
 
 
 async def page_by_soonest(
-    flt: CatalogueFilter, size: int, after: RankKey | None, now: datetime
+    flt: CatalogueFilter,
+    size: int,
+    after: RankKey | None,
+    now: datetime,
+    schedules: ScheduleCache,
 ) -> list[RankKey]:
     """``size + 1`` keys ``(first slot epoch, psychologist id)`` after the cursor."""
     ranked = await rank_by_first_slot(
-        filtered(flt), _kind(flt), now, limit=size + 1, after=after, everyone=True
+        filtered(flt),
+        _kind(flt),
+        now,
+        schedules=schedules,
+        limit=size + 1,
+        after=after,
+        everyone=True,
     )
     return [key for key, _ in ranked]
 
 
-async def available_before_ids(flt: CatalogueFilter, before: datetime, now: datetime) -> list[int]:
+async def available_before_ids(
+    flt: CatalogueFilter, before: datetime, now: datetime, schedules: ScheduleCache
+) -> list[int]:
     """IDs of the filtered psychologists with a free slot starting before ``before``."""
     if require_aware(before, "availableBefore") <= now:
         return []
-    ranked = await rank_by_first_slot(filtered(flt), _kind(flt), now, limit=None, until=before)
+    ranked = await rank_by_first_slot(
+        filtered(flt), _kind(flt), now, schedules=schedules, limit=None, until=before
+    )
     return sorted(key[1] for key, slot in ranked if slot is not None)

@@ -35,8 +35,6 @@ class Delivered:
 # conversation do not all wake up while the first read is still in flight.
 SHARE_SECONDS = 2.0
 
-_inflight: dict[tuple[int, int], asyncio.Task[list[Delivered]]] = {}
-
 
 async def _load(conversation_id: int, after_id: int) -> list[Delivered]:
     rows = await messages_after(conversation_id, after_id, BATCH)
@@ -47,39 +45,49 @@ async def _load(conversation_id: int, after_id: int) -> list[Delivered]:
     return [Delivered(r, users.get(r.author_id)) for r in rows]
 
 
-def _evict(key: tuple[int, int], task: asyncio.Task[list[Delivered]]) -> None:
-    if _inflight.get(key) is task:
-        del _inflight[key]
-
-
-def _finished(key: tuple[int, int], task: asyncio.Task[list[Delivered]]) -> None:
-    if task.cancelled() or task.exception() is not None:  # retrieved here; waiters get it too
-        _evict(key, task)
-    else:
-        asyncio.get_running_loop().call_later(SHARE_SECONDS, _evict, key, task)
-
-
 def _covers(rows: list[Delivered], must_include: int) -> bool:
     return bool(rows) and rows[-1].message.id >= must_include
 
 
-async def messages_for_delivery(
-    conversation_id: int, after_id: int, *, must_include: int | None = None
-) -> list[Delivered]:
-    """Up to ``BATCH`` messages after ``after_id`` in id order, with their authors."""
-    if must_include is None:
+Key = tuple[int, int]  # conversation id, after id
+
+
+class SharedReads:
+    """The reads in flight (or just finished) of one process, shared by its subscribers.
+
+    One per process, owned by the chat runtime (``ChatRuntime.reads``).
+    """
+
+    def __init__(self) -> None:
+        self._inflight: dict[Key, asyncio.Task[list[Delivered]]] = {}
+
+    def _evict(self, key: Key, task: asyncio.Task[list[Delivered]]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+
+    def _finished(self, key: Key, task: asyncio.Task[list[Delivered]]) -> None:
+        if task.cancelled() or task.exception() is not None:  # retrieved here; waiters too
+            self._evict(key, task)
+        else:
+            asyncio.get_running_loop().call_later(SHARE_SECONDS, self._evict, key, task)
+
+    async def messages_for_delivery(
+        self, conversation_id: int, after_id: int, *, must_include: int | None = None
+    ) -> list[Delivered]:
+        """Up to ``BATCH`` messages after ``after_id`` in id order, with their authors."""
+        if must_include is None:
+            return await _load(conversation_id, after_id)
+        key = (conversation_id, after_id)
+        for _ in range(2):
+            task = self._inflight.get(key)
+            if task is None:
+                task = asyncio.create_task(_load(conversation_id, after_id))
+                self._inflight[key] = task
+                task.add_done_callback(partial(self._finished, key))
+            # shield: a subscriber leaving must not cancel the read the others wait for.
+            rows = await asyncio.shield(task)
+            if _covers(rows, must_include):
+                return rows
+            # The shared read predates the message that woke us: replace it, once.
+            self._evict(key, task)
         return await _load(conversation_id, after_id)
-    key = (conversation_id, after_id)
-    for _ in range(2):
-        task = _inflight.get(key)
-        if task is None:
-            task = asyncio.create_task(_load(conversation_id, after_id))
-            _inflight[key] = task
-            task.add_done_callback(partial(_finished, key))
-        # shield: a subscriber leaving must not cancel the read the others wait for.
-        rows = await asyncio.shield(task)
-        if _covers(rows, must_include):
-            return rows
-        # The shared read predates the message that woke us: replace it, once.
-        _evict(key, task)
-    return await _load(conversation_id, after_id)

@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import cast
 
-from app.chat.delivery import BATCH, Delivered, messages_for_delivery
+from app.chat.delivery import BATCH, Delivered, SharedReads
 from app.chat.service import INBOX_CHANNEL, InboxEventKind, conversation_channel
 from app.core import clock
 from app.core.errors import AuthError
@@ -67,7 +67,11 @@ async def _newest_id(conversation_id: int) -> int:
 
 
 async def conversation_feed(
-    broker: PubSub, viewer: Viewer, conversation: Conversation, after_id: int | None
+    broker: PubSub,
+    reads: SharedReads,
+    viewer: Viewer,
+    conversation: Conversation,
+    after_id: int | None,
 ) -> AsyncGenerator[Delivered, None]:
     """Every message after ``after_id`` (None: from now on), then each new one, once."""
     # "From now on": everything committed after this point, even before the live feed
@@ -79,7 +83,7 @@ async def conversation_feed(
         must_include: int | None = None
         while True:
             if pending:
-                rows = await messages_for_delivery(
+                rows = await reads.messages_for_delivery(
                     conversation.id, last_id, must_include=must_include
                 )
                 for delivered in rows:

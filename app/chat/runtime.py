@@ -1,6 +1,7 @@
-"""What the care chat needs while the app runs: pub/sub, rate limiter, SLA watcher.
+"""What the care chat needs while the app runs: pub/sub, rate limiter, shared delivery
+reads, SLA watcher.
 
-The app lifespan opens one ``ChatRuntime`` (``app.state.chat``); every request's and
+The app lifespan opens one ``ChatRuntime`` (part of ``app.runtime.Runtime``); every request's and
 every socket operation's context carries it, and services take its parts as arguments.
 Nothing is kept in module globals.
 """
@@ -10,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.chat import ratelimit
 from app.chat import service as _service  # noqa: F401 - registers its UserRegistered listener
+from app.chat.delivery import SharedReads
 from app.chat.sla import sla_watcher
 from app.core.pubsub import PubSub, open_pubsub
 from app.core.settings import Settings
@@ -23,6 +25,7 @@ from app.core.settings import Settings
 class ChatRuntime:
     pubsub: PubSub
     limiter: ratelimit.SlidingWindowLimiter
+    reads: SharedReads = field(default_factory=SharedReads)
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import cast
 
-from app.booking.availability import invalidate_static_cache, search
+from app.booking.availability import search
 from app.booking.service import SlotRef, book_slot
 from app.core import clock
 from app.core.errors import Refused
@@ -81,7 +81,6 @@ async def seed_working_hours(ids: list[int] | None = None) -> int:
             policies.append(policy)
     if hours:
         await WorkingHours.bulk_create(hours, batch_size=2000)
-        invalidate_static_cache()
     if policies:
         existing = set(
             cast(

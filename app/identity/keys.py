@@ -4,7 +4,8 @@ Only asymmetric public keys are ever used to verify a partner token: an RSA,
 EC or Ed25519 key, whose family must match the token's algorithm (RFC 8725
 2.1/3.1: an HMAC "secret" made of a public key is never accepted).
 
-A JWKS URL is fetched asynchronously (httpx), cached in the process, and
+A JWKS URL is fetched asynchronously (httpx), cached in the process (``JwksCache``,
+owned by ``app.identity.runtime.IdentityRuntime``), and
 refetched on an unknown ``kid`` at most once per ``JWKS_MIN_REFETCH_SECONDS``
 per partner, so a flood of random kids cannot flood the partner's key server.
 """
@@ -215,10 +216,9 @@ class JwksCache:
             return None
 
 
-jwks_cache = JwksCache()
-
-
-async def partner_key(partner: Partner | None, kid: str | None) -> PublicKey | None:
+async def partner_key(
+    partner: Partner | None, kid: str | None, jwks: JwksCache
+) -> PublicKey | None:
     """The partner's key for ``kid``: its stored keys first, then its JWKS URL.
 
     Without a partner the same query runs and finds nothing (same work on every path).
@@ -235,5 +235,5 @@ async def partner_key(partner: Partner | None, kid: str | None) -> PublicKey | N
         return None
     key = select_key(stored, kid)
     if key is None and partner.jwks_url:
-        key = await jwks_cache.get(partner.id, partner.jwks_url, kid)
+        key = await jwks.get(partner.id, partner.jwks_url, kid)
     return key

@@ -39,6 +39,7 @@ from app.core.errors import Refused
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
 from app.identity.keys import ASYMMETRIC_ALGORITHMS, dummy_key, key_fits, partner_key
+from app.identity.runtime import IdentityRuntime
 from models.identity import Partner, UsedJti
 
 audit = logging.getLogger("psyline.audit.identity")
@@ -48,8 +49,6 @@ MAX_LIFETIME_SECONDS = 10 * 60
 LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "jti"]
 FIELD = "partnerToken"
-_PURGE_EVERY_SECONDS = 300.0
-_last_purge = float("-inf")
 
 
 @dataclass(frozen=True)
@@ -128,12 +127,12 @@ def _check_header(header: dict[str, Any]) -> PartnerTokenError | None:
 
 
 async def verify_partner_token(
-    settings: Settings, token: str, *, now: datetime | None = None
+    settings: Settings, runtime: IdentityRuntime, token: str, *, now: datetime | None = None
 ) -> VerifiedPartnerToken:
     """Verify ``token`` and consume its ``jti``; raise ``PartnerTokenError`` otherwise."""
     started = time.perf_counter()
     try:
-        verified = await _verify(settings, token, now or clock.now())
+        verified = await _verify(settings, runtime, token, now or clock.now())
     except PartnerTokenError as exc:
         audit.info(
             "partner sign-in rejected: code=%s partner=%s ms=%.1f",
@@ -150,7 +149,9 @@ async def verify_partner_token(
     return verified
 
 
-async def _verify(settings: Settings, token: str, now: datetime) -> VerifiedPartnerToken:
+async def _verify(
+    settings: Settings, runtime: IdentityRuntime, token: str, now: datetime
+) -> VerifiedPartnerToken:
     # The character count first: no need to encode a huge string to refuse it.
     if (
         len(token) > MAX_PARTNER_TOKEN_BYTES
@@ -188,7 +189,7 @@ async def _verify(settings: Settings, token: str, now: datetime) -> VerifiedPart
                 IdentityErrorCode.INVALID_TOKEN, "The token's algorithm is not accepted."
             )
     # The key query runs on every path too (for no partner it matches nothing).
-    key = await partner_key(partner if failure is None else None, kid)
+    key = await partner_key(partner if failure is None else None, kid, runtime.jwks)
     if failure is None and (key is None or not key_fits(key, alg)):
         key = None
         failure = PartnerTokenError(
@@ -231,14 +232,14 @@ async def _verify(settings: Settings, token: str, now: datetime) -> VerifiedPart
         raise failure
     assert partner is not None
     try:
-        return await _check_claims(partner, claims, now)
+        return await _check_claims(partner, claims, now, runtime)
     except PartnerTokenError as exc:
         exc.partner = partner
         raise
 
 
 async def _check_claims(
-    partner: Partner, claims: dict[str, Any], now: datetime
+    partner: Partner, claims: dict[str, Any], now: datetime, runtime: IdentityRuntime
 ) -> VerifiedPartnerToken:
     exp, iat = claims["exp"], claims["iat"]
     if int(exp) - int(iat) > MAX_LIFETIME_SECONDS:
@@ -254,13 +255,15 @@ async def _check_claims(
         raise PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, "The token's sub is malformed.")
     phone = normalise_phone(claims.get("phone_number"))
     expires_at = datetime.fromtimestamp(int(exp), UTC)
-    await consume_jti(partner, jti, expires_at, now)
+    await consume_jti(partner, jti, expires_at, now, runtime)
     return VerifiedPartnerToken(
         partner=partner, phone_e164=phone, subject=subject, jti=jti, expires_at=expires_at
     )
 
 
-async def consume_jti(partner: Partner, jti: str, expires_at: datetime, now: datetime) -> None:
+async def consume_jti(
+    partner: Partner, jti: str, expires_at: datetime, now: datetime, runtime: IdentityRuntime
+) -> None:
     """Record ``jti`` as used; the unique (partner, jti) key makes a replay fail everywhere.
 
     The row lives until the token could no longer pass ``exp`` (plus leeway), so the
@@ -276,12 +279,5 @@ async def consume_jti(partner: Partner, jti: str, expires_at: datetime, now: dat
         raise PartnerTokenError(
             IdentityErrorCode.TOKEN_REPLAYED, "This token has already been used."
         ) from exc
-    await _purge_expired(now)
-
-
-async def _purge_expired(now: datetime) -> None:
-    global _last_purge
-    if time.monotonic() - _last_purge < _PURGE_EVERY_SECONDS:
-        return
-    _last_purge = time.monotonic()
-    await UsedJti.filter(expires_at__lt=now).delete()
+    if runtime.purge_used_jtis.due():
+        await UsedJti.filter(expires_at__lt=now).delete()

@@ -20,6 +20,7 @@ from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
 from app.identity.events import UserRegistered
 from app.identity.partner_tokens import VerifiedPartnerToken, verify_partner_token
+from app.identity.runtime import IdentityRuntime
 from app.identity.sessions import IssuedSession, start_session
 from models.enums import Role
 from models.identity import User
@@ -65,9 +66,11 @@ async def _find_or_register(verified: VerifiedPartnerToken, now: datetime) -> tu
     return user, False
 
 
-async def sign_in_with_partner(settings: Settings, partner_token: str) -> PartnerSignIn:
+async def sign_in_with_partner(
+    settings: Settings, runtime: IdentityRuntime, partner_token: str
+) -> PartnerSignIn:
     now = clock.now()
-    verified = await verify_partner_token(settings, partner_token, now=now)
+    verified = await verify_partner_token(settings, runtime, partner_token, now=now)
     user, created = await _find_or_register(verified, now)
     if created:
         try:

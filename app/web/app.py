@@ -21,12 +21,12 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
-from app.chat.runtime import ChatRuntime, chat_runtime
 from app.core.db import close_db, open_db
 from app.core.errors import AuthError, TopLevelCode
 from app.core.logging import configure_logging
 from app.core.settings import Settings, load_settings
 from app.identity.authenticate import authenticate
+from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
 from app.web.console import console_routes
 from schema import build_schema
@@ -52,8 +52,8 @@ class PsylineGraphQL(GraphQL[Context, None]):
         self.settings = settings
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        chat: ChatRuntime = request.app.state.chat  # opened by the lifespan
-        ctx = Context(settings=self.settings, chat=chat, request=request, response=response)
+        runtime: Runtime = request.app.state.runtime  # opened by the lifespan
+        ctx = Context(settings=self.settings, runtime=runtime, request=request, response=response)
         if isinstance(request, WebSocket):
             return ctx  # one context per connection: on_ws_connect sets its viewer
         try:
@@ -90,10 +90,10 @@ class PsylineGraphQL(GraphQL[Context, None]):
         return render_graphiql(request)
 
 
-def create_app(settings: Settings | None = None, *, chat: ChatRuntime | None = None) -> Starlette:
-    """The ASGI app. Its lifespan opens the database and the chat runtime; an app given
-    ``chat`` (a second app over an already open process, in tests) uses that instead and
-    needs no lifespan."""
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Starlette:
+    """The ASGI app. Its lifespan opens the database and the runtime; an app given
+    ``runtime`` (a second app over an already open process, in tests) uses that instead
+    and needs no lifespan."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
 
@@ -101,9 +101,9 @@ def create_app(settings: Settings | None = None, *, chat: ChatRuntime | None = N
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await open_db(settings)
         try:
-            # Care chat: pub/sub (Redis with REDIS_URL), rate limiter, SLA watcher.
-            async with chat_runtime(settings) as chat:
-                app.state.chat = chat
+            # Chat pub/sub (Redis with REDIS_URL), limiter, SLA watcher; caches.
+            async with open_runtime(settings) as runtime:
+                app.state.runtime = runtime
                 yield
         finally:
             await close_db()
@@ -131,8 +131,8 @@ def create_app(settings: Settings | None = None, *, chat: ChatRuntime | None = N
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
-    if chat is not None:
-        app.state.chat = chat
+    if runtime is not None:
+        app.state.runtime = runtime
     return app
 
 

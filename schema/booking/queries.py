@@ -17,7 +17,7 @@ from schema.booking.types import Booking, BookingConnection, psychologist_user_i
 from schema.catalogue.queries import PsychologistFilter, to_catalogue_filter
 from schema.catalogue.types import Slot
 from schema.context import Info
-from schema.relay import MAX_PAGE_SIZE, PageArgs, build_connection, register_node
+from schema.relay import MAX_PAGE_SIZE, NodeResolver, PageArgs, build_connection
 
 MAX_SOONEST = 50
 
@@ -37,8 +37,12 @@ class BookingQuery:
         if first < 0:
             raise BadInput("`first` must not be negative.")
         now = clock.now()
-        flt = await catalogue.with_availability(to_catalogue_filter(filter), now)
-        found = await soonest.soonest_slots(flt, min(first, MAX_SOONEST), now)
+        flt = await catalogue.with_availability(
+            to_catalogue_filter(filter), now, info.context.runtime.schedules
+        )
+        found = await soonest.soonest_slots(
+            flt, min(first, MAX_SOONEST), now, info.context.runtime.schedules
+        )
         return [Slot.of(s) for s in found]
 
 
@@ -77,4 +81,4 @@ async def _booking_node(info: Info, pk: int) -> Booking | None:
     return Booking.from_model(row) if policy.can_view_booking(viewer, row, owner_user_id) else None
 
 
-register_node("Booking", _booking_node)
+NODES: dict[str, NodeResolver] = {"Booking": _booking_node}

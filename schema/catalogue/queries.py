@@ -18,10 +18,10 @@ from schema.context import Info
 from schema.relay import (
     PAGE_SIZE_DOC,
     Connection,
+    NodeResolver,
     PageArgs,
     build_connection,
     decode_id,
-    register_node,
 )
 
 PsychologistOrder = svc.PsychologistOrder
@@ -85,7 +85,7 @@ async def _psychologist_node(info: Info, pk: int) -> Psychologist | None:
     return Psychologist.from_model(row) if row else None
 
 
-register_node("Psychologist", _psychologist_node)
+NODES: dict[str, NodeResolver] = {"Psychologist": _psychologist_node}
 
 
 @strawberry.type
@@ -109,8 +109,9 @@ class CatalogueQuery:
     ) -> Connection[Psychologist]:
         page = PageArgs.parse(first, after)
         now = clock.now()
-        flt = await svc.with_availability(to_catalogue_filter(filter), now)
-        rows = await svc.page_psychologists(flt, order_by, page.size, page.cursor, now)
+        schedules = info.context.runtime.schedules
+        flt = await svc.with_availability(to_catalogue_filter(filter), now, schedules)
+        rows = await svc.page_psychologists(flt, order_by, page.size, page.cursor, now, schedules)
         return build_connection(
             rows,
             page,

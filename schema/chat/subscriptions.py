@@ -48,7 +48,9 @@ class ChatSubscription:
         conversation = policy.require_subscribe_conversation(
             viewer, await Conversation.get_or_none(id=pk) if pk is not None else None
         )
-        feed = live.conversation_feed(info.context.chat.pubsub, viewer, conversation, after_id)
+        feed = live.conversation_feed(
+            info.context.chat.pubsub, info.context.chat.reads, viewer, conversation, after_id
+        )
         async with aclosing(feed):  # releases the live channel as soon as the client leaves
             async for delivered in feed:
                 _fresh_loaders(info)

@@ -33,10 +33,10 @@ from schema.relay import (
     Connection,
     Edge,
     Node,
+    NodeResolver,
     PageArgs,
     build_connection,
     decode_id,
-    register_node,
     to_global_id,
 )
 
@@ -296,8 +296,10 @@ async def _message_node(info: Info, pk: int) -> Message | None:
     return Message.from_model(row)
 
 
-register_node("CareConversation", _conversation_node)
-register_node("Message", _message_node)
+NODES: dict[str, NodeResolver] = {
+    "CareConversation": _conversation_node,
+    "Message": _message_node,
+}
 
 
 async def resolve_viewer_conversation(info: Info, user: User) -> CareConversation | None:

@@ -115,7 +115,9 @@ class IdentityMutation:
     async def sign_in_with_partner(
         self, info: Info, input: SignInWithPartnerInput
     ) -> SignInPayload:
-        result = await sign_in_with_partner(info.context.settings, input.partner_token)
+        result = await sign_in_with_partner(
+            info.context.settings, info.context.runtime.identity, input.partner_token
+        )
         return SignInPayload(
             session=SessionTokens.of(result.session),
             viewer=Viewer.from_user(result.user, is_new_user=result.is_new_user),

@@ -194,20 +194,21 @@ async def test_best_first_ranking_matches_brute_force(
         windows=availability.CATALOGUE_WINDOWS,
     )
     expected = sorted(availability.soonest_key(v[0], pid) for pid, v in brute.items())
+    schedules = availability.ScheduleCache()
     ranked = await availability.rank_by_first_slot(
-        filtered(flt), ServiceKind.SESSION, now, limit=None
+        filtered(flt), ServiceKind.SESSION, now, schedules=schedules, limit=None
     )
     assert [k for k, slot in ranked if slot is not None] == expected
     for limit in (1, 7, 25):
         top = await availability.rank_by_first_slot(
-            filtered(flt), ServiceKind.SESSION, now, limit=limit
+            filtered(flt), ServiceKind.SESSION, now, schedules=schedules, limit=limit
         )
         assert [k for k, _ in top] == expected[:limit]
     middle = expected[10]
     page = await availability.rank_by_first_slot(
-        filtered(flt), ServiceKind.SESSION, now, limit=5, after=middle
+        filtered(flt), ServiceKind.SESSION, now, schedules=schedules, limit=5, after=middle
     )
     assert [k for k, _ in page] == expected[11:16]
     before = now + timedelta(hours=5)
-    ids = await soonest.available_before_ids(flt, before, now)
+    ids = await soonest.available_before_ids(flt, before, now, schedules)
     assert ids == sorted(pid for (start, pid) in expected if start < before.timestamp())

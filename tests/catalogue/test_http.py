@@ -84,7 +84,7 @@ def test_production_settings_turn_graphiql_and_introspection_off(
 async def production_client(app: Starlette, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The production configuration served over the session's (already open) database."""
     prod = settings.with_(env="production", graphiql=False, introspection=False)
-    transport = httpx.ASGITransport(app=create_app(prod, chat=app.state.chat))
+    transport = httpx.ASGITransport(app=create_app(prod, runtime=app.state.runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
 

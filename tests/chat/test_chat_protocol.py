@@ -22,7 +22,7 @@ from tests.servers import serve_in_loop
 @pytest.fixture(scope="module")
 async def impatient_server(app: Starlette, settings: Settings) -> AsyncIterator[str]:
     """A second app on the same database whose connection_init timeout is 0.5 s."""
-    impatient = create_app(settings.with_(ws_init_timeout_seconds=0.5), chat=app.state.chat)
+    impatient = create_app(settings.with_(ws_init_timeout_seconds=0.5), runtime=app.state.runtime)
     async with serve_in_loop(impatient) as url:
         yield url
 

@@ -25,7 +25,7 @@ async def test_concurrent_subscriptions_release_their_tasks_and_subscribers(
     await subscription_round(live_server, person.token, conversation["id"], CONNECTIONS)  # warm
     gc.collect()
     tasks_before = len(asyncio.all_tasks())
-    subscribers_before = app.state.chat.pubsub.subscriber_count()
+    subscribers_before = app.state.runtime.chat.pubsub.subscriber_count()
     await subscription_round(live_server, person.token, conversation["id"], CONNECTIONS)
     assert await settled_task_count(tasks_before) <= tasks_before
-    assert app.state.chat.pubsub.subscriber_count() == subscribers_before
+    assert app.state.runtime.chat.pubsub.subscriber_count() == subscribers_before

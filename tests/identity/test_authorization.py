@@ -334,7 +334,7 @@ async def test_the_service_refuses_an_unauthorized_caller(
     before = await Booking.get(id=_booking(world))
     messages = await Message.filter(conversation_id=_conversation(world)).count()
     with pytest.raises(expected):
-        await call(world, settings, app.state.chat)
+        await call(world, settings, app.state.runtime.chat)
     after = await Booking.get(id=before.id)
     assert (after.status, after.starts_at) == (before.status, before.starts_at)
     assert await Message.filter(conversation_id=_conversation(world)).count() == messages

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.identity.keys import jwks_cache
+from app.identity.keys import JwksCache
+from app.identity.runtime import IdentityRuntime
+from app.web.app import create_app
 from tests.identity.support import FakePartner, make_partner, rsa_key, sign_in
 from tests.servers import serve_in_loop
 
@@ -55,12 +57,22 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock() -> Any:
-    fake = FakeClock()
-    old = jwks_cache.clock
-    jwks_cache.clock = fake
-    yield fake
-    jwks_cache.clock = old
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def jwks(clock: FakeClock) -> JwksCache:
+    return JwksCache(clock=clock)
+
+
+@pytest.fixture
+async def client(app: Starlette, jwks: JwksCache) -> AsyncIterator[httpx.AsyncClient]:
+    """The session's app over a JWKS cache of this test's own (its clock moved by hand)."""
+    runtime = replace(app.state.runtime, identity=IdentityRuntime(jwks=jwks))
+    transport = httpx.ASGITransport(app=create_app(app.state.settings, runtime=runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
 
 
 async def test_jwks_rotation_and_refetch_throttling(
@@ -98,9 +110,9 @@ async def test_jwks_rotation_and_refetch_throttling(
 
 
 async def test_default_throttle_is_one_refetch_per_minute(
-    client: httpx.AsyncClient, key_server: KeyServer, clock: FakeClock
+    client: httpx.AsyncClient, key_server: KeyServer, clock: FakeClock, jwks: JwksCache
 ) -> None:
-    assert jwks_cache.min_refetch_seconds == 60
+    assert jwks.min_refetch_seconds == 60
     k1 = rsa_key()
     key_server.keys = [jwk(k1, "k1")]
     tp = await make_partner(key=k1, kid="k1", jwks_url=key_server.url)

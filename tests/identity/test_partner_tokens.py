@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from app.core import events
 from app.identity.events import UserRegistered
 from app.identity.keys import pem_of
+from app.identity.runtime import IdentityRuntime
 from models.identity import PartnerKey, Session, UsedJti, User
 from tests.identity.support import (
     AUDIENCE,
@@ -401,9 +402,12 @@ async def test_used_jtis_are_purged_after_they_expire(partner: FakePartner) -> N
         expires_at=datetime.now(UTC) - timedelta(minutes=1),
     )
     fresh_jti = uuid.uuid4().hex
-    partner_tokens._last_purge = float("-inf")
     await partner_tokens.consume_jti(
-        partner.partner, fresh_jti, datetime.now(UTC) + timedelta(minutes=5), datetime.now(UTC)
+        partner.partner,
+        fresh_jti,
+        datetime.now(UTC) + timedelta(minutes=5),
+        datetime.now(UTC),
+        IdentityRuntime(),  # a fresh runtime: its first sign-in purges
     )
     assert not await UsedJti.exists(id=stale.id)
     assert await UsedJti.exists(partner_id=partner.partner.id, jti=fresh_jti)

@@ -1,0 +1,35 @@
+"""What the process holds while it runs, in one object passed explicitly.
+
+The app's lifespan opens one ``Runtime`` (``app.state.runtime``); every request's and
+every socket operation's ``Context`` carries it, and services take the part they need
+as an argument. Nothing stateful lives in a module global, so a test builds an app (or
+a service call) with a runtime of its own.
+
+- ``chat``: pub/sub, the message rate limiter, shared delivery reads, the SLA watcher;
+- ``identity``: the partners' JWKS cache and the used-jti purge throttle;
+- ``schedules``: working hours and policies of catalogue-wide slot searches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from app.booking.availability import ScheduleCache
+from app.chat.runtime import ChatRuntime, chat_runtime
+from app.core.settings import Settings
+from app.identity.runtime import IdentityRuntime
+
+
+@dataclass
+class Runtime:
+    chat: ChatRuntime
+    identity: IdentityRuntime = field(default_factory=IdentityRuntime)
+    schedules: ScheduleCache = field(default_factory=ScheduleCache)
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings, *, watch_sla: bool = True) -> AsyncIterator[Runtime]:
+    async with chat_runtime(settings, watch_sla=watch_sla) as chat:
+        yield Runtime(chat=chat)
