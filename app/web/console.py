@@ -42,6 +42,10 @@ _COMMON_HEADERS = {
 _FILES: dict[str, tuple[Path, str]] = {
     "console.js": (CONSOLE_DIR / "console.js", "text/javascript; charset=utf-8"),
     "console.css": (CONSOLE_DIR / "console.css", "text/css; charset=utf-8"),
+    "operations.graphql": (
+        CONSOLE_DIR / "operations.graphql",
+        "application/graphql; charset=utf-8",
+    ),
     "graphql-ws.min.js": (GRAPHQL_WS_JS, "text/javascript; charset=utf-8"),
 }
 
@@ -76,7 +80,7 @@ async def console_asset(request: Request) -> Response:
 
 
 def console_routes() -> list[BaseRoute]:
-    """``/console`` and its three static files (a fixed list: no path traversal)."""
+    """``/console`` and its four static files (a fixed list: no path traversal)."""
     return [
         Route("/console", console_page, methods=["GET", "HEAD"]),
         Route("/console/{name:str}", console_asset, methods=["GET", "HEAD"]),

@@ -4,181 +4,28 @@
  * No framework. Every piece of data reaches the DOM through textContent (never
  * an HTML parser). GraphQL over HTTP for queries and mutations; one WebSocket
  * (graphql-transport-ws, the vendored `graphql-ws` client) for both
- * subscriptions. The operations below are the contract documents, verbatim
- * (../shared/contract/console.graphql and mobile.graphql); a test checks it.
+ * subscriptions. The operations are the contract documents, verbatim, in
+ * operations.graphql (../shared/contract/console.graphql and mobile.graphql).
  */
 (function () {
   "use strict";
 
-  const OPS = Object.freeze({
-    StaffSignIn: `
-    mutation StaffSignIn($email: String!, $password: String!) {
-      signInStaff(input: { email: $email, password: $password }) {
-        session {
-          accessToken
-          accessTokenExpiresAt
-          refreshToken
-        }
-        errors {
-          code
-          message
-          field
-        }
-      }
-    }
-`,
-    RefreshSession: `
-    mutation RefreshSession($refreshToken: String!) {
-      refreshSession(input: { refreshToken: $refreshToken }) {
-        session {
-          accessToken
-          accessTokenExpiresAt
-          refreshToken
-        }
-        errors {
-          code
-          message
-          field
-        }
-      }
-    }
-`,
-    CareQueue: `
-    query CareQueue($first: Int!, $after: String) {
-      careQueue(first: $first, after: $after) {
-        totalCount
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-        edges {
-          node {
-            id
-            waitingSince
-            slaDueAt
-            client {
-              displayName
-              maskedPhone
-            }
-            assignee {
-              displayName
-            }
-            lastMessage {
-              text
-              sentAt
-            }
-          }
-        }
-      }
-    }
-`,
-    CareInbox: `
-    subscription CareInbox {
-      careInbox {
-        kind
-        conversation {
-          id
-          waitingSince
-          slaDueAt
-          assignee {
-            displayName
-          }
-        }
-        message {
-          id
-          text
-          sentAt
-        }
-      }
-    }
-`,
-    AssignConversation: `
-    mutation AssignConversation($conversationId: ID!) {
-      assignConversation(input: { conversationId: $conversationId }) {
-        conversation {
-          id
-          assignee {
-            displayName
-          }
-        }
-        errors {
-          code
-          message
-          field
-        }
-      }
-    }
-`,
-    ConversationHistory: `
-    query ConversationHistory($id: ID!, $last: Int!, $before: String) {
-      node(id: $id) {
-        ... on CareConversation {
-          id
-          client {
-            displayName
-            maskedPhone
-          }
-          messages(last: $last, before: $before) {
-            pageInfo {
-              hasPreviousPage
-              startCursor
-            }
-            edges {
-              cursor
-              node {
-                id
-                text
-                sentAt
-                author {
-                  role
-                  displayName
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-`,
-    AgentReply: `
-    mutation AgentReply($conversationId: ID!, $text: String!, $clientMessageId: String!) {
-      sendMessage(
-        input: { conversationId: $conversationId, text: $text, clientMessageId: $clientMessageId }
-      ) {
-        message {
-          id
-          text
-          sentAt
-          author {
-            role
-            displayName
-          }
-        }
-        errors {
-          code
-          message
-          field
-        }
-      }
-    }
-`,
-    MessageAdded: `
-    subscription MessageAdded($conversationId: ID!, $after: String) {
-      messageAdded(conversationId: $conversationId, after: $after) {
-        cursor
-        node {
-          id
-          text
-          sentAt
-          author {
-            role
-            displayName
-          }
-        }
-      }
-    }
-`,
-  });
+  // The operations, by name: /console/operations.graphql, the contract documents
+  // verbatim (a test checks it), loaded once at start.
+  let OPS = null;
+
+  async function loadOperations() {
+    const response = await fetch("/console/operations.graphql", { cache: "no-cache" });
+    if (!response.ok) throw new Error(`operations: HTTP ${response.status}`);
+    const text = await response.text();
+    const starts = [...text.matchAll(/^(?:query|mutation|subscription)\s+(\w+)/gm)];
+    const ops = {};
+    starts.forEach((m, i) => {
+      const endAt = i + 1 < starts.length ? starts[i + 1].index : text.length;
+      ops[m[1]] = text.slice(m.index, endAt).trim();
+    });
+    return Object.freeze(ops);
+  }
 
   const SESSION_KEY = "psyline.console.session";
   const HTTP_URL = new URL("/graphql", window.location.href).toString();
@@ -1017,9 +864,15 @@
     }
   }
 
-  function init() {
+  async function init() {
     if (!window.graphqlWs || typeof window.graphqlWs.createClient !== "function") {
       document.body.replaceChildren(el("p", { className: "fatal", text: "Не загружен клиент graphql-ws (python -m app fetch-assets)." }));
+      return;
+    }
+    try {
+      OPS = await loadOperations();
+    } catch (e) {
+      document.body.replaceChildren(el("p", { className: "fatal", text: "Не загружены операции консоли; обновите страницу." }));
       return;
     }
     $("login-form").addEventListener("submit", signIn);
