@@ -334,6 +334,8 @@ async def test_console_resumes_when_the_server_ends_subscriptions_on_token_expir
         person, conversation_id = await client_with_conversation(http, settings, name="Зоя")
         await send_ok(http, person.token, conversation_id, "Первое сообщение")
         await page.goto(f"{live_server}/console")
+        # Reloading before the page has started would abort its operations fetch.
+        await expect(page.locator("#login-view")).to_be_visible()
         await page.evaluate(
             "(s) => sessionStorage.setItem('psyline.console.session', JSON.stringify(s))", session
         )
