@@ -7,7 +7,9 @@ a service call) with a runtime of its own.
 
 - ``chat``: pub/sub, the message rate limiter, shared delivery reads, the SLA watcher;
 - ``identity``: the partners' JWKS cache and the used-jti purge throttle;
-- ``schedules``: working hours and policies of catalogue-wide slot searches.
+- ``schedules``: working hours and policies of catalogue-wide slot searches;
+- ``sockets``: the open WebSockets, their caps and the sweeper that ends them with
+  their session.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from app.booking.availability import ScheduleCache
 from app.chat.runtime import ChatRuntime, chat_runtime
 from app.core.settings import Settings
 from app.identity.runtime import IdentityRuntime
+from app.identity.sockets import LiveSockets, swept
 
 
 @dataclass
@@ -27,9 +30,15 @@ class Runtime:
     chat: ChatRuntime
     identity: IdentityRuntime = field(default_factory=IdentityRuntime)
     schedules: ScheduleCache = field(default_factory=ScheduleCache)
+    sockets: LiveSockets = field(default_factory=LiveSockets)
 
 
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, *, watch_sla: bool = True) -> AsyncIterator[Runtime]:
-    async with chat_runtime(settings, watch_sla=watch_sla) as chat:
-        yield Runtime(chat=chat)
+    sockets = LiveSockets(
+        per_user=settings.ws_max_per_user,
+        total=settings.ws_max_total,
+        check_seconds=settings.ws_session_check_seconds,
+    )
+    async with chat_runtime(settings, watch_sla=watch_sla) as chat, swept(sockets):
+        yield Runtime(chat=chat, sockets=sockets)

@@ -19,6 +19,7 @@ from strawberry.types import Info as _Info
 from app.chat.runtime import ChatRuntime
 from app.core.errors import AuthError
 from app.core.settings import Settings
+from app.identity.authenticate import authenticate
 from app.identity.viewer import Viewer
 from app.runtime import Runtime
 
@@ -65,7 +66,8 @@ class Loaders:
 
 @dataclass
 class Context:
-    """One per HTTP request; on a socket, one per connection (loaders cleared per event)."""
+    """One per HTTP request and per socket operation (``for_operation``); a subscription
+    clears its loaders per event. The socket's own context holds its ``connectionParams``."""
 
     settings: Settings
     runtime: Runtime
@@ -79,6 +81,34 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self)
+
+    async def authorize(self, authorization: str | None) -> Context:
+        """Authenticate a Bearer header as this context's viewer (or keep why not)."""
+        try:
+            self.viewer = await authenticate(self.settings, authorization)
+        except AuthError as exc:
+            self.auth_error = exc
+        return self
+
+    def for_operation(self) -> Context:
+        """A fresh context (no viewer yet, empty loaders) on the same connection."""
+        return Context(
+            settings=self.settings,
+            runtime=self.runtime,
+            request=self.request,
+            response=self.response,
+            connection_params=self.connection_params,
+        )
+
+    @property
+    def connection_authorization(self) -> str | None:
+        """``Authorization`` of the ``connection_init`` payload (its key in any case)."""
+        params = self.connection_params if isinstance(self.connection_params, dict) else {}
+        value = next(
+            (v for k, v in params.items() if isinstance(k, str) and k.lower() == "authorization"),
+            None,
+        )
+        return value if isinstance(value, str) and value else None
 
     @property
     def chat(self) -> ChatRuntime:

@@ -43,6 +43,7 @@ def settings(var_dir: Path) -> Settings:
         redis_url=TEST_REDIS_URL,
         var_dir=var_dir,
         log_level="INFO",
+        ws_session_check_seconds=0.2,  # a socket ends within 0.2 s of its session
     )
 
 

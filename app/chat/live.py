@@ -5,54 +5,22 @@ the cursor, then streams: every live event (or a RESYNC after lost events) makes
 the store after the last message it yielded, so there is no gap and no duplicate
 whatever order events arrive in. Only ids travel through pub/sub.
 
-Both feeds end with ``AuthError`` once the viewer's access token expires or their
-session ends (re-checked every ``authenticate.SESSION_RECHECK_SECONDS``), and return
-when the broker closes. Everything is released when the consumer stops iterating.
+Both return when the broker closes; everything is released when the consumer stops
+iterating. Who may follow a feed, and for how long, is the caller's to decide: over a
+socket, every operation is authorized as it starts and the socket ends with its
+session (``app.web.sockets``, ``app.identity.sockets``).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import cast
 
 from app.chat.delivery import BATCH, Delivered, SharedReads
 from app.chat.service import INBOX_CHANNEL, InboxEventKind, conversation_channel
-from app.core import clock
-from app.core.errors import AuthError
-from app.core.pubsub import PubSub, Subscription
-from app.identity import authenticate
-from app.identity.viewer import Viewer
+from app.core.pubsub import PubSub
 from models.chat import Conversation, Message
-
-EXPIRED = "Access token has expired; refresh the session and resubscribe with `after`."
-
-
-def seconds_left(viewer: Viewer) -> float:
-    return (viewer.expires_at - clock.now()).total_seconds()
-
-
-def require_unexpired(viewer: Viewer) -> Viewer:
-    if seconds_left(viewer) <= 0:
-        raise AuthError(EXPIRED)
-    return viewer
-
-
-async def _next_event(events: Subscription, viewer: Viewer) -> dict[str, object] | None:
-    """The next pub/sub event, or AuthError once the token expires or the session ends."""
-    while True:
-        left = seconds_left(viewer)
-        if left <= 0:
-            raise AuthError(EXPIRED)
-        try:
-            async with asyncio.timeout(min(left, authenticate.SESSION_RECHECK_SECONDS)):
-                return await events.get()
-        except TimeoutError:
-            if seconds_left(viewer) <= 0:
-                raise AuthError(EXPIRED) from None
-            if not await authenticate.session_still_active(viewer.session_id):
-                raise AuthError(authenticate.SESSION_ENDED) from None
 
 
 async def _newest_id(conversation_id: int) -> int:
@@ -69,7 +37,6 @@ async def _newest_id(conversation_id: int) -> int:
 async def conversation_feed(
     broker: PubSub,
     reads: SharedReads,
-    viewer: Viewer,
     conversation: Conversation,
     after_id: int | None,
 ) -> AsyncGenerator[Delivered, None]:
@@ -93,7 +60,7 @@ async def conversation_feed(
                 must_include = None
                 if pending:
                     continue
-            event = await _next_event(events, viewer)
+            event = await events.get()
             if event is None:
                 return  # the broker closed (shutdown)
             message_id = event.get("message_id")
@@ -113,11 +80,11 @@ class InboxEvent:
     message: Message | None
 
 
-async def inbox_feed(broker: PubSub, viewer: Viewer) -> AsyncGenerator[InboxEvent, None]:
+async def inbox_feed(broker: PubSub) -> AsyncGenerator[InboxEvent, None]:
     """The care team's events for all conversations (no history: RESYNC is skipped)."""
     async with broker.subscribe(INBOX_CHANNEL) as events:
         while True:
-            event = await _next_event(events, viewer)
+            event = await events.get()
             if event is None:
                 return
             kind = event.get("kind")

@@ -10,6 +10,7 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,15 +95,20 @@ def cmd_partner_list(args: argparse.Namespace) -> None:
     print(_run(listing))
 
 
+def _disable(what: str, name: str, disable: Callable[[str], Awaitable[int | None]]) -> None:
+    async def run(settings: Settings) -> str:
+        revoked = await disable(name)
+        if revoked is None:
+            _fail(f"no {what} {name!r}")
+        return f"{what} {name} disabled, {revoked} live sessions ended"
+
+    print(_run(run))
+
+
 def cmd_partner_disable(args: argparse.Namespace) -> None:
-    from models.identity import Partner
+    from app.identity.partners import disable_partner
 
-    async def disable(settings: Settings) -> str:
-        if not await Partner.filter(name=args.name).update(enabled=False):
-            _fail(f"no partner {args.name!r}")
-        return f"partner {args.name} disabled"
-
-    print(_run(disable))
+    _disable("partner", args.name, disable_partner)
 
 
 def cmd_partner_token(args: argparse.Namespace) -> None:
@@ -150,6 +156,12 @@ def cmd_staff_add(args: argparse.Namespace) -> None:
     print(_run(add))
 
 
+def cmd_staff_disable(args: argparse.Namespace) -> None:
+    from app.identity.staff import disable_staff
+
+    _disable("staff account", args.email, disable_staff)
+
+
 def register(subparsers: Any) -> None:
     partner = subparsers.add_parser("partner", help="partners that sign their users in")
     psub = partner.add_subparsers(dest="partner_command", required=True)
@@ -185,3 +197,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--psychologist-id", type=int)
     p.add_argument("--display-name")
     p.set_defaults(func=cmd_staff_add)
+    p = ssub.add_parser("disable", help="remove the password and end the account's sessions")
+    p.add_argument("email")
+    p.set_defaults(func=cmd_staff_disable)

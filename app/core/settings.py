@@ -8,14 +8,16 @@ file under ``var/``, in-process pub/sub, development secrets generated into
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("PSYLINE_VAR_DIR", str(ROOT / "var")))
 
 Env = Literal["development", "production", "test"]
+N = TypeVar("N", int, float)
 
 
 class SettingsError(RuntimeError):
@@ -28,14 +30,22 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(name: str, default: int) -> int:
+def _number(name: str, default: N, parse: Callable[[str], N]) -> N:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+        raise SettingsError(f"{name} must be a {parse.__name__}, got {raw!r}") from exc
+
+
+def _int(name: str, default: int) -> int:
+    return _number(name, default, int)
+
+
+def _float(name: str, default: float) -> float:
+    return _number(name, default, float)
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,11 @@ class Settings:
     # Care team chat (issue 5).
     care_sla_seconds: int = 300
     ws_init_timeout_seconds: float = 5.0
+    # Open sockets (app.identity.sockets): how often their sessions are checked (a socket
+    # whose session ended closes within this), and the caps (over one, the oldest goes).
+    ws_session_check_seconds: float = 5.0
+    ws_max_per_user: int = 5
+    ws_max_total: int = 10_000
     allowed_origins: tuple[str, ...] = ()
 
     @property
@@ -129,4 +144,9 @@ def load_settings() -> Settings:
         video_app_secret=os.environ.get("VIDEO_APP_SECRET") or defaults.video_app_secret,
         care_sla_seconds=_int("CARE_SLA_SECONDS", defaults.care_sla_seconds),
         allowed_origins=origins,
+        ws_session_check_seconds=_float(
+            "WS_SESSION_CHECK_SECONDS", defaults.ws_session_check_seconds
+        ),
+        ws_max_per_user=_int("WS_MAX_PER_USER", defaults.ws_max_per_user),
+        ws_max_total=_int("WS_MAX_TOTAL", defaults.ws_max_total),
     ).validate()

@@ -3,15 +3,12 @@
 Revocation: an access token is accepted only while its session (``sid``) is not
 revoked. The check is one primary-key query per request (no cache), so
 ``signOut`` and refresh-token reuse detection take effect immediately, in every
-process sharing the database. A WebSocket is checked at ``connection_init``; its
-long-lived subscriptions re-check with ``session_still_active`` every
-``SESSION_RECHECK_SECONDS`` (one lookup per session per interval and process), so
-a signed-out session's open sockets stop receiving within that interval.
+process sharing the database. Over a WebSocket the same check runs at
+``connection_init`` and again as each operation starts (``app.web.sockets``); open
+subscriptions end with their session through ``app.identity.sockets``.
 """
 
 from __future__ import annotations
-
-import time
 
 from app.core.errors import AuthError
 from app.core.settings import Settings
@@ -31,20 +28,5 @@ async def authenticate(settings: Settings, authorization: str | None) -> Viewer 
     return viewer
 
 
-SESSION_RECHECK_SECONDS = 15.0
 SESSION_ENDED = "The session has ended; sign in again."
-_recent: dict[str, tuple[float, bool]] = {}
-
-
-async def session_still_active(session_id: str) -> bool:
-    """Is the session still valid? Cached per process for ``SESSION_RECHECK_SECONDS``."""
-    now = time.monotonic()
-    hit = _recent.get(session_id)
-    if hit is not None and now - hit[0] < SESSION_RECHECK_SECONDS:
-        return hit[1]
-    active = await session_is_active(session_id)
-    if len(_recent) > 10_000:  # bounded: drop what is stale anyway
-        for key in [k for k, (at, _) in _recent.items() if now - at >= SESSION_RECHECK_SECONDS]:
-            del _recent[key]
-    _recent[session_id] = (now, active)
-    return active
+TOKEN_EXPIRED = "Access token has expired; refresh the session and resubscribe with `after`."  # noqa: S105 - a message

@@ -95,6 +95,36 @@ async def session_is_active(session_id: str) -> bool:
     return await Session.filter(id=session_id, revoked_at__isnull=True).exists()
 
 
+ACTIVE_CHUNK = 500  # ids per statement: well under every driver's parameter limit
+
+
+async def active_session_ids(session_ids: set[str]) -> set[str]:
+    """Which of these sessions are still valid: one statement per 500 ids."""
+    ids = sorted(session_ids)
+    active: set[str] = set()
+    for start in range(0, len(ids), ACTIVE_CHUNK):
+        chunk = ids[start : start + ACTIVE_CHUNK]
+        rows = await Session.filter(id__in=chunk, revoked_at__isnull=True).values_list(
+            "id", flat=True
+        )
+        active.update(str(row) for row in rows)
+    return active
+
+
+async def revoke_sessions_of(
+    reason: str, *, user_id: int | None = None, partner_id: int | None = None
+) -> int:
+    """Revoke every active session of a user or of a partner's users; how many were."""
+    query = Session.filter(revoked_at__isnull=True)
+    if user_id is not None:
+        query = query.filter(user_id=user_id)
+    if partner_id is not None:
+        query = query.filter(partner_id=partner_id)
+    if user_id is None and partner_id is None:
+        raise ValueError("revoke_sessions_of needs a user or a partner")
+    return int(await query.update(revoked_at=clock.now(), revoke_reason=reason))
+
+
 def _invalid() -> Refused:
     return Refused(
         IdentityErrorCode.INVALID_REFRESH_TOKEN,

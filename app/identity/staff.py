@@ -21,13 +21,14 @@ from typing import cast
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from app.core import clock
 from app.core.errors import Refused
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
 from app.identity.partner_tokens import storable
-from app.identity.sessions import IssuedSession, start_session
+from app.identity.sessions import IssuedSession, revoke_sessions_of, start_session
 from models.enums import Role
 from models.identity import User
 
@@ -155,3 +156,15 @@ async def sign_in_staff(
     session = await start_session(settings, user, now=now)
     log.info("staff sign-in accepted: user=%s", user.id)
     return StaffSignIn(user=user, session=session)
+
+
+async def disable_staff(email: str) -> int | None:
+    """Take the account's password away (it cannot sign in until ``staff add`` sets a new
+    one) and revoke its sessions (its sockets close at the next sweep); None if there is
+    no such staff account, else how many sessions were revoked."""
+    async with in_transaction():
+        user = await User.get_or_none(email=normalise_email(email))
+        if user is None or user.role is Role.CLIENT:
+            return None
+        await User.filter(id=user.id).update(password_hash=None, failed_logins=0)
+        return await revoke_sessions_of("staff_disabled", user_id=user.id)

@@ -22,13 +22,13 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
 from app.core.db import close_db, open_db
-from app.core.errors import AuthError, TopLevelCode
+from app.core.errors import TopLevelCode
 from app.core.logging import configure_logging
 from app.core.settings import Settings, load_settings
-from app.identity.authenticate import authenticate
 from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
 from app.web.console import console_routes
+from app.web.sockets import PsylineTransportWS
 from schema import build_schema
 from schema.context import Context
 
@@ -37,7 +37,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 class PsylineGraphQL(GraphQL[Context, None]):
-    """One endpoint for POST, GET (queries only) and WebSocket (graphql-transport-ws)."""
+    """One endpoint for POST, GET (queries only) and WebSocket (graphql-transport-ws,
+    each operation authorized as it starts: ``app.web.sockets``)."""
+
+    graphql_transport_ws_handler_class = PsylineTransportWS
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -55,12 +58,8 @@ class PsylineGraphQL(GraphQL[Context, None]):
         runtime: Runtime = request.app.state.runtime  # opened by the lifespan
         ctx = Context(settings=self.settings, runtime=runtime, request=request, response=response)
         if isinstance(request, WebSocket):
-            return ctx  # one context per connection: on_ws_connect sets its viewer
-        try:
-            ctx.viewer = await authenticate(self.settings, request.headers.get("authorization"))
-        except AuthError as exc:
-            ctx.auth_error = exc
-        return ctx
+            return ctx  # the connection's: on_ws_connect authenticates it, each operation anew
+        return await ctx.authorize(request.headers.get("authorization"))
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate the socket from ``connection_init``; reject (close 4403) before ack.
@@ -68,20 +67,9 @@ class PsylineGraphQL(GraphQL[Context, None]):
         The payload carries ``{"Authorization": "Bearer <access token>"}`` (the key is
         matched case-insensitively). Missing or invalid credentials close the socket.
         """
-        params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        header = next(
-            (v for k, v in params.items() if isinstance(k, str) and k.lower() == "authorization"),
-            None,
-        )
-        if not isinstance(header, str) or not header:
+        await context.authorize(context.connection_authorization)
+        if context.viewer is None:
             raise ConnectionRejectionError({"code": TopLevelCode.UNAUTHENTICATED.value})
-        try:
-            viewer = await authenticate(self.settings, header)
-        except AuthError as exc:
-            raise ConnectionRejectionError({"code": TopLevelCode.UNAUTHENTICATED.value}) from exc
-        if viewer is None:
-            raise ConnectionRejectionError({"code": TopLevelCode.UNAUTHENTICATED.value})
-        context.viewer = viewer
         return UNSET  # type: ignore[no-any-return]  # strawberry declares UNSET as Any
 
     async def render_graphql_ide(self, request: Request) -> Response:

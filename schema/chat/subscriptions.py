@@ -1,9 +1,10 @@
 """Care chat subscriptions (graphql-transport-ws): ``messageAdded`` and ``careInbox``.
 
-The feeds live in ``app.chat.live`` (replay-then-live without gaps or duplicates, the
-session re-check); here each event becomes its GraphQL shape with fresh dataloaders.
-A token that expires while connected ends the subscription with an UNAUTHENTICATED
-error; the client refreshes and resubscribes with ``after``.
+The feeds live in ``app.chat.live`` (replay-then-live without gaps or duplicates); here
+each event becomes its GraphQL shape with fresh dataloaders. A session that ends while
+connected (expiry, sign-out, revocation) ends the subscription with an UNAUTHENTICATED
+error and closes the socket (``app.web.sockets``); the client reconnects with a fresh
+token and resubscribes with ``after``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from schema.relay import Edge, decode_id
 
 
 def _fresh_loaders(info: Info) -> None:
-    # The context lives as long as the connection: start every event with empty caches.
+    # The context lives as long as the subscription: every event starts with empty caches.
     info.context.loaders.clear()
 
 
@@ -42,14 +43,14 @@ class ChatSubscription:
     async def message_added(
         self, info: Info, conversation_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[Edge[Message], None]:
-        viewer = live.require_unexpired(info.context.require_viewer())
+        viewer = info.context.require_viewer()
         after_id = require_message_cursor(after)
         pk = decode_id(conversation_id, "CareConversation")
         conversation = policy.require_subscribe_conversation(
             viewer, await Conversation.get_or_none(id=pk) if pk is not None else None
         )
         feed = live.conversation_feed(
-            info.context.chat.pubsub, info.context.chat.reads, viewer, conversation, after_id
+            info.context.chat.pubsub, info.context.chat.reads, conversation, after_id
         )
         async with aclosing(feed):  # releases the live channel as soon as the client leaves
             async for delivered in feed:
@@ -61,9 +62,9 @@ class ChatSubscription:
         "client messages, assignments, answers and SLA breaches (care agents and admins)."
     )
     async def care_inbox(self, info: Info) -> AsyncGenerator[CareInboxEvent, None]:
-        viewer = live.require_unexpired(info.context.require_viewer())
+        viewer = info.context.require_viewer()
         policy.require_view_care_queue(viewer)
-        feed = live.inbox_feed(info.context.chat.pubsub, viewer)
+        feed = live.inbox_feed(info.context.chat.pubsub)
         async with aclosing(feed):
             async for event in feed:
                 _fresh_loaders(info)

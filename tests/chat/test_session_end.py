@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 
 from app.core.settings import Settings
-from app.identity import authenticate
 from tests.chat.support import client_with_conversation, send_ok
 from tests.chat.ws import ws_session
 from tests.helpers import gql, op
@@ -20,9 +18,7 @@ async def test_signing_out_ends_open_subscriptions(
     client: httpx.AsyncClient,
     settings: Settings,
     live_server: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(authenticate, "SESSION_RECHECK_SECONDS", 0.3)
     person, conversation = await client_with_conversation(client, settings)
     cid = conversation["id"]
     async with ws_session(live_server, person.token) as ws:
@@ -41,9 +37,7 @@ async def test_a_live_session_keeps_its_subscription(
     client: httpx.AsyncClient,
     settings: Settings,
     live_server: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(authenticate, "SESSION_RECHECK_SECONDS", 0.2)
     person, conversation = await client_with_conversation(client, settings)
     cid = conversation["id"]
     async with ws_session(live_server, person.token) as ws:

@@ -1,4 +1,7 @@
-"""``python -m app partner ...`` / ``staff add`` on a database of their own (subprocesses)."""
+"""``python -m app partner ...`` / ``staff add|disable`` on a database of their own.
+
+Subprocesses, as an operator runs them.
+"""
 
 from __future__ import annotations
 
@@ -92,7 +95,9 @@ def test_partner_add_list_disable(cli_env: dict[str, str], tmp_path: Path) -> No
     )  # fmt: skip
     assert "algorithms must be among" in err
 
-    run(cli_env, "partner", "disable", "clinic")
+    assert "partner clinic disabled, 0 live sessions ended" in run(
+        cli_env, "partner", "disable", "clinic"
+    )
     listing = run(cli_env, "partner", "list")
     assert "clinic\tDISABLED\tiss=https://clinic.example" in listing
     assert "net\tenabled" in listing
@@ -100,12 +105,11 @@ def test_partner_add_list_disable(cli_env: dict[str, str], tmp_path: Path) -> No
     assert "kids=a,b" in listing
 
 
-def test_partner_token_needs_the_demo_partner(cli_env: dict[str, str]) -> None:
+def test_seed_demo_then_mint_a_demo_token(cli_env: dict[str, str]) -> None:
+    # Only this test seeds the module's database: before it, there is no demo partner.
     err = run(cli_env, "partner", "token", "--phone", "+79991234567", ok=False)
     assert "seed --demo" in err
 
-
-def test_seed_demo_then_mint_a_demo_token(cli_env: dict[str, str]) -> None:
     out = run(cli_env, "seed", "--demo", "--psychologists", "2")
     assert "demo partner 'demo'" in out
     assert "care_agent: care@demo.psyline.local / " in out  # printed once...
@@ -143,3 +147,7 @@ def test_staff_add_reads_the_password_from_stdin(cli_env: dict[str, str]) -> Non
     err = run(cli_env, "staff", "add", "--email", "c@clinic.test", "--role", "ADMIN",
               "--password", "x", ok=False)  # fmt: skip
     assert "unrecognized arguments" in err
+    out = run(cli_env, "staff", "disable", "agent@clinic.test")
+    assert "staff account agent@clinic.test disabled, 0 live sessions ended" in out
+    err = run(cli_env, "staff", "disable", "nobody@clinic.test", ok=False)
+    assert "no staff account" in err

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from app.identity.staff import MAX_FAILURES, create_staff
+from app.identity.staff import MAX_FAILURES, create_staff, disable_staff
 from models.enums import Role
 from models.identity import User
-from tests.helpers import gql, op
+from tests.helpers import error_codes, gql, gql_raw, op
 
 PASSWORD = "correct horse battery"
 
@@ -38,6 +38,20 @@ async def test_staff_sign_in_gives_a_session(client: httpx.AsyncClient, agent: U
     token = result["session"]["accessToken"]
     viewer = (await gql(client, "{ viewer { role } }", token=token))["viewer"]
     assert viewer == {"role": "CARE_AGENT"}
+
+
+async def test_a_disabled_account_cannot_sign_in_and_its_tokens_stop(
+    client: httpx.AsyncClient, agent: User
+) -> None:
+    assert agent.email is not None
+    token = (await staff_sign_in(client, agent.email, PASSWORD))["session"]["accessToken"]
+    assert await disable_staff(agent.email) == 1
+    body = await gql_raw(client, "{ viewer { role } }", token=token)
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    again = await staff_sign_in(client, agent.email, PASSWORD)
+    assert [e["code"] for e in again["errors"]] == ["INVALID_CREDENTIALS"]
+    await create_staff(agent.email, Role.CARE_AGENT, PASSWORD)  # re-enabled by a new password
+    assert (await staff_sign_in(client, agent.email, PASSWORD))["errors"] == []
 
 
 async def test_wrong_password_and_unknown_email_look_the_same(

@@ -1,0 +1,128 @@
+"""graphql-transport-ws, with every operation authorized as it starts.
+
+Strawberry's handler runs every operation of a socket with the one context made at
+connection time. Ours keeps that context only for what the connection itself carries
+(its ``connectionParams`` and the viewer ``connection_init`` was accepted for) and gives
+each ``subscribe`` message a fresh ``Context`` (``Context.for_operation``):
+the access token authenticated again at that moment, exactly as over HTTP (signature,
+expiry, session not revoked), and dataloaders of its own. An operation refused for its
+credentials ends the socket (4403) once its error is sent.
+
+From its ack to its end the socket is registered in ``runtime.sockets``
+(``app.identity.sockets``: the per-user and global caps, the sweeper that ends it
+with its session). A frame that is not a JSON object of the protocol closes it with
+4400 (strawberry would crash on a JSON array and leave an abnormal 1006).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from contextlib import suppress
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+)
+from strawberry.utils.aio import aclosing
+
+from app.core.errors import TopLevelCode
+from app.identity.sockets import LiveSocket, SocketEnd
+from schema.context import Context
+
+_OPTIONAL_OBJECTS = ("variables", "extensions")
+
+
+def _malformed(message: object) -> str | None:
+    """Why a frame is not a protocol message we can read, or None if it is one."""
+    if not isinstance(message, Mapping) or not isinstance(message.get("type"), str):
+        return "A message must be a JSON object with a string `type`"
+    if message["type"] != "subscribe":
+        return None
+    payload = message.get("payload")
+    if not isinstance(message.get("id"), str) or not isinstance(payload, Mapping):
+        return "A subscribe message needs a string `id` and an object `payload`"
+    if not isinstance(payload.get("query"), str):
+        return "The subscribe payload needs a string `query`"
+    if any(not isinstance(payload.get(k), Mapping | None) for k in _OPTIONAL_OBJECTS):
+        return "`variables` and `extensions` must be objects"
+    if not isinstance(payload.get("operationName"), str | None):
+        return "`operationName` must be a string"
+    return None
+
+
+class PsylineTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    live: LiveSocket | None = None
+
+    async def handle_message(self, message: Message) -> None:
+        reason = _malformed(message)
+        if reason is not None:
+            await self.handle_invalid_message(reason)
+            return
+        await super().handle_message(message)
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        viewer = self.context.viewer
+        if self.connection_acknowledged and self.live is None and viewer is not None:
+            self.live = LiveSocket(viewer=viewer, end=self.end)
+            await self.context.runtime.sockets.add(self.live)
+
+    async def shutdown(self) -> None:
+        if self.live is not None:
+            self.context.runtime.sockets.remove(self.live)
+        await super().shutdown()
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Strawberry's ``run_operation`` (0.341) with a fresh context per operation."""
+        context = await self.context.for_operation().authorize(
+            self.context.connection_authorization
+        )
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+        if context.auth_error is not None:  # its credentials are dead: so is the socket
+            await self.end(SocketEnd.SESSION_ENDED)
+
+    async def end(self, why: SocketEnd) -> None:
+        """End every operation (with an UNAUTHENTICATED error when the session ended),
+        then close the socket with ``why``'s code."""
+        current = asyncio.current_task()
+        for operation in list(self.operations.values()):
+            if operation.task is not None and operation.task is not current:
+                operation.task.cancel()
+                await asyncio.wait([operation.task])  # its finally blocks release the feeds
+            with suppress(Exception):
+                if why.error is not None:
+                    await operation.send_operation_message(_error_next(operation.id, why.error))
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        with suppress(Exception):
+            await self.websocket.close(code=why.code, reason=why.reason)
+
+
+def _error_next(operation_id: str, message: str) -> Any:
+    error = GraphQLError(message, extensions={"code": TopLevelCode.UNAUTHENTICATED.value})
+    return {"id": operation_id, "type": "next", "payload": {"errors": [error.formatted]}}
