@@ -19,7 +19,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
@@ -36,6 +35,7 @@ from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
 from schema.chat.subscriptions import ChatSubscription
 from schema.chat.types import CareConversation, Message
+from schema.cost import DEFAULT_BUDGET, Budget, RequestLimits
 from schema.identity.mutations import IdentityMutation
 from schema.identity.queries import IdentityQuery
 from schema.root import NodeQuery
@@ -98,18 +98,21 @@ class PsylineSchema(strawberry.Schema):
             else:
                 original = error.original_error
                 code = (
-                    original.code.value if isinstance(original, PublicError) else "GRAPHQL_INVALID"
+                    original.code.value
+                    if isinstance(original, PublicError)
+                    else (error.extensions or {}).get("code", "GRAPHQL_INVALID")
                 )
                 log.info("request refused: %s at %s", code, error.path)
 
 
-def _extensions(*, introspection: bool, max_depth: int) -> list[Callable[[], Any]]:
+def _extensions(*, introspection: bool, max_depth: int, budget: Budget) -> list[Callable[[], Any]]:
     exts: list[Callable[[], Any]] = [
         lambda: MaxTokensLimiter(max_token_count=5000),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        # Size before validation (cached), cost before execution: schema.cost.
+        lambda: RequestLimits(budget),
         lambda: PublicErrors(should_mask_error=_should_mask),
     ]
     if not introspection:
@@ -121,12 +124,14 @@ def _merge(name: str, parts: Sequence[type]) -> type | None:
     return merge_types(name, tuple(parts)) if parts else None
 
 
-def build_schema(*, introspection: bool = True, max_depth: int = 12) -> strawberry.Schema:
+def build_schema(
+    *, introspection: bool = True, max_depth: int = 12, budget: Budget = DEFAULT_BUDGET
+) -> strawberry.Schema:
     return PsylineSchema(
         query=_merge("Query", QUERIES),  # type: ignore[arg-type]
         mutation=_merge("Mutation", MUTATIONS),
         subscription=_merge("Subscription", SUBSCRIPTIONS),
         types=EXTRA_TYPES,
-        extensions=_extensions(introspection=introspection, max_depth=max_depth),
+        extensions=_extensions(introspection=introspection, max_depth=max_depth, budget=budget),
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -45,6 +45,9 @@ class TopLevelCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"  # graphql-core's own code
+    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"  # over the cost budget (schema.cost)
+    QUERY_TOO_LARGE = "QUERY_TOO_LARGE"  # too many selections or repeats (schema.cost)
 
 
 class PublicError(Exception):

@@ -65,6 +65,10 @@ class Settings:
     introspection: bool = True
     max_page_size: int = 100
     max_query_depth: int = 12
+    # What one operation may cost (schema.cost) and how many field selections its
+    # document may hold (fragments expanded), checked before validation and execution.
+    query_cost_budget: int = 10_000
+    max_selections: int = 500
     db_pool_max: int = 20
     # Booking rules (issue 4); kept here so services read one object.
     max_active_bookings: int = 5
@@ -137,6 +141,8 @@ def load_settings() -> Settings:
         graphiql=_bool(os.environ.get("GRAPHIQL"), not production),
         introspection=_bool(os.environ.get("INTROSPECTION"), not production),
         db_pool_max=_int("DB_POOL_MAX", defaults.db_pool_max),
+        query_cost_budget=_int("QUERY_COST_BUDGET", defaults.query_cost_budget),
+        max_selections=_int("MAX_SELECTIONS", defaults.max_selections),
         max_active_bookings=_int("MAX_ACTIVE_BOOKINGS", defaults.max_active_bookings),
         free_cancellation_hours=_int("FREE_CANCELLATION_HOURS", defaults.free_cancellation_hours),
         video_base_url=os.environ.get("VIDEO_BASE_URL") or defaults.video_base_url,

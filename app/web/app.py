@@ -31,6 +31,7 @@ from app.web.console import console_routes
 from app.web.sockets import PsylineTransportWS
 from schema import build_schema
 from schema.context import Context
+from schema.cost import MAX_REPEATS, Budget
 
 log = logging.getLogger("psyline")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -44,7 +45,16 @@ class PsylineGraphQL(GraphQL[Context, None]):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            build_schema(introspection=settings.introspection, max_depth=settings.max_query_depth),
+            build_schema(
+                introspection=settings.introspection,
+                max_depth=settings.max_query_depth,
+                budget=Budget(
+                    cost=settings.query_cost_budget,
+                    max_selections=settings.max_selections,
+                    max_repeats=MAX_REPEATS,
+                    default_maximum=settings.max_page_size,
+                ),
+            ),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),

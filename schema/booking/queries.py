@@ -17,6 +17,7 @@ from schema.booking.types import Booking, BookingConnection, psychologist_user_i
 from schema.catalogue.queries import PsychologistFilter, to_catalogue_filter
 from schema.catalogue.types import Slot
 from schema.context import Info
+from schema.cost import SOONEST_WEIGHT, page
 from schema.relay import MAX_PAGE_SIZE, NodeResolver, PageArgs, build_connection
 
 MAX_SOONEST = 50
@@ -26,7 +27,8 @@ MAX_SOONEST = 50
 class BookingQuery:
     @strawberry.field(
         description="The earliest free slots across the catalogue, at most one per "
-        f"psychologist (of `filter.serviceKind`, else sessions). `first` at most {MAX_SOONEST}."
+        f"psychologist (of `filter.serviceKind`, else sessions). `first` at most {MAX_SOONEST}.",
+        directives=page(MAX_SOONEST, weight=SOONEST_WEIGHT, connection=False),
     )
     async def soonest_slots(
         self,

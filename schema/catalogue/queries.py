@@ -15,7 +15,9 @@ from schema.catalogue.dataloaders import AllMethods, AllTopics, PsychologistById
 from schema.catalogue.types import Method, Psychologist, Topic
 from schema.common import ClientType, ServiceKind
 from schema.context import Info
+from schema.cost import SOONEST_WEIGHT, list_of, page
 from schema.relay import (
+    MAX_PAGE_SIZE,
     PAGE_SIZE_DOC,
     Connection,
     NodeResolver,
@@ -90,15 +92,22 @@ NODES: dict[str, NodeResolver] = {"Psychologist": _psychologist_node}
 
 @strawberry.type
 class CatalogueQuery:
-    @strawberry.field(description="All therapy methods, in display order.")
+    @strawberry.field(description="All therapy methods, in display order.", directives=list_of(30))
     async def methods(self, info: Info) -> list[Method]:
         return [Method.from_model(r) for r in await info.context.loaders[AllMethods].load("all")]
 
-    @strawberry.field(description="All topics (client requests), in display order.")
+    @strawberry.field(
+        description="All topics (client requests), in display order.", directives=list_of(30)
+    )
     async def topics(self, info: Info) -> list[Topic]:
         return [Topic.from_model(r) for r in await info.context.loaders[AllTopics].load("all")]
 
-    @strawberry.field(description=f"The catalogue of vetted psychologists. {PAGE_SIZE_DOC}")
+    @strawberry.field(
+        description=f"The catalogue of vetted psychologists. {PAGE_SIZE_DOC}",
+        # Ordered by SOONEST_AVAILABLE or filtered by availableBefore it ranks the whole
+        # catalogue by availability (as costly as soonestSlots): priced for that case.
+        directives=page(MAX_PAGE_SIZE, weight=SOONEST_WEIGHT),
+    )
     async def psychologists(
         self,
         info: Info,

@@ -12,7 +12,7 @@ from app.booking.service import SlotRef
 from app.core import clock
 from app.core.cursors import CursorCodec
 from models import catalogue as m
-from schema.booking.dataloaders import availability, next_slots
+from schema.booking.dataloaders import MAX_NEXT_SLOTS, availability, next_slots
 from schema.catalogue.dataloaders import (
     AnyPsychologistById,
     CredentialsByPsychologist,
@@ -24,7 +24,9 @@ from schema.catalogue.dataloaders import (
 )
 from schema.common import ClientType, CredentialKind, Money, ServiceKind
 from schema.context import Info
+from schema.cost import list_of, page
 from schema.relay import (
+    MAX_PAGE_SIZE,
     PAGE_SIZE_DOC,
     Connection,
     Node,
@@ -184,7 +186,10 @@ class Psychologist(Node):
         rows = await info.context.loaders[ServicesByPsychologist].load(self._row.id)
         return [Service.from_model(r) for r in rows]
 
-    @strawberry.field(description=f"Published reviews, newest first. {PAGE_SIZE_DOC}")
+    @strawberry.field(
+        description=f"Published reviews, newest first. {PAGE_SIZE_DOC}",
+        directives=page(MAX_PAGE_SIZE, weight=2),
+    )
     async def reviews(
         self, info: Info, first: int | None = 10, after: str | None = None
     ) -> Connection[Review]:
@@ -205,7 +210,10 @@ class Psychologist(Node):
     async def _review_count(self) -> int:
         return self._row.review_count
 
-    @strawberry.field(description="The next bookable slots (at most 20), soonest first.")
+    @strawberry.field(
+        description="The next bookable slots (at most 20), soonest first.",
+        directives=page(MAX_NEXT_SLOTS, weight=2, connection=False),
+    )
     async def next_slots(
         self, info: Info, first: int = 3, service_kind: ServiceKind = ServiceKind.SESSION
     ) -> list[Slot]:
@@ -213,7 +221,8 @@ class Psychologist(Node):
 
     @strawberry.field(
         description="Free slots starting in [from, to) (at most 31 days), soonest first; "
-        "all active services unless `serviceKind` is given."
+        "all active services unless `serviceKind` is given.",
+        directives=list_of(300, weight=20),
     )
     async def availability(
         self,

@@ -14,7 +14,8 @@ from app.core.errors import BadInput
 from models.chat import Conversation
 from schema.chat.types import CareConversation, CareStats
 from schema.context import Info
-from schema.relay import PAGE_SIZE_DOC, Connection, PageArgs, build_connection
+from schema.cost import cost, page
+from schema.relay import MAX_PAGE_SIZE, PAGE_SIZE_DOC, Connection, PageArgs, build_connection
 
 QUEUE_CURSOR = CursorCodec(
     "Q", (datetime, int), "Invalid cursor: use a cursor returned by careQueue."
@@ -30,7 +31,8 @@ def _queue_cursor(row: Conversation) -> str:
 class ChatQuery:
     @strawberry.field(
         description="Conversations waiting for the care team, the longest wait first "
-        f"(care agents and admins only). {PAGE_SIZE_DOC}"
+        f"(care agents and admins only). {PAGE_SIZE_DOC}",
+        directives=page(MAX_PAGE_SIZE, weight=5),
     )
     async def care_queue(
         self, info: Info, first: int | None = 20, after: str | None = None
@@ -48,7 +50,9 @@ class ChatQuery:
         )
 
     @strawberry.field(
-        description="First-response statistics of the waits that began in [from, to) (admins only)."
+        description="First-response statistics of the waits that began in [from, to) "
+        "(admins only).",
+        directives=[cost(20)],
     )
     async def care_stats(
         self,

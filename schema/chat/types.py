@@ -28,7 +28,9 @@ from schema.chat.dataloaders import (
 )
 from schema.common import PayloadError
 from schema.context import Info
+from schema.cost import page
 from schema.relay import (
+    MAX_PAGE_SIZE,
     PAGE_SIZE_DOC,
     Connection,
     Edge,
@@ -228,7 +230,8 @@ class CareConversation(Node):
 
     @strawberry.field(
         description="Messages, oldest first within a page; page backwards with `last` and "
-        f"`before` (cursors are stable, ordered by message id). {PAGE_SIZE_DOC}"
+        f"`before` (cursors are stable, ordered by message id). {PAGE_SIZE_DOC}",
+        directives=page(MAX_PAGE_SIZE, weight=2, slicing="last"),
     )
     async def messages(
         self, info: Info, last: int | None = 20, before: str | None = None

@@ -14,7 +14,8 @@ import strawberry
 from models.identity import User
 from schema.common import Role
 from schema.context import Info
-from schema.relay import Node, to_global_id
+from schema.cost import page
+from schema.relay import MAX_PAGE_SIZE, Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.booking.types import BookingConnection
@@ -43,7 +44,8 @@ class Viewer(Node):
 
     @strawberry.field(
         description="The viewer's bookings: upcoming first (soonest first), then past and "
-        "cancelled ones (latest first). At most 100 per page."
+        "cancelled ones (latest first). At most 100 per page.",
+        directives=page(MAX_PAGE_SIZE, weight=2),
     )
     async def bookings(
         self, info: Info, first: int | None = 10, after: str | None = None
