@@ -8,6 +8,7 @@ built at import: the app (``app.web.app.create_app``) and the CLI call ``build_s
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from app.core.errors import PublicError
+from app.core.errors import PublicError, TopLevelCode
 from schema.booking.mutations import BookingMutation
 from schema.booking.queries import BookingQuery
 from schema.booking.types import Booking
@@ -61,7 +62,10 @@ class PublicErrors(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         for error in errors:
-            if isinstance(error.original_error, PublicError):
+            variable = _invalid_variable(error)
+            if variable is not None:
+                _shorten_variable_error(error, variable)
+            elif isinstance(error.original_error, PublicError):
                 error.extensions = {
                     **(error.extensions or {}),
                     "code": error.original_error.code.value,
@@ -69,10 +73,31 @@ class PublicErrors(MaskErrors):
         return super()._process_errors(errors)
 
 
+_INVALID_VARIABLE = re.compile(r"^Variable '\$(\w+)' (?:got|has) (?:an )?invalid value")
+MAX_ERROR_MESSAGE = 200
+
+
+def _invalid_variable(error: GraphQLError) -> str | None:
+    """The variable's name, if this is graphql-core refusing a variable's value (before
+    execution: a scalar's parser raised, perhaps quoting the value)."""
+    match = _INVALID_VARIABLE.match(error.message) if error.path is None else None
+    return match.group(1) if match else None
+
+
+def _shorten_variable_error(error: GraphQLError, variable: str) -> None:
+    """A BAD_USER_INPUT that quotes at most a short value (never a megabyte back)."""
+    if len(error.message) > MAX_ERROR_MESSAGE or not (
+        error.original_error is None or isinstance(error.original_error, GraphQLError)
+    ):  # long, or our scalar's own exception: its text may hold anything
+        error.message = f"Variable '${variable}' got an invalid value."
+    error.extensions = {**(error.extensions or {}), "code": TopLevelCode.BAD_USER_INPUT.value}
+
+
 def _should_mask(error: GraphQLError) -> bool:
-    """Mask everything but our public errors and GraphQL's own (syntax, validation)."""
+    """Mask everything but our public errors and GraphQL's own (syntax, validation,
+    invalid variable values)."""
     original = error.original_error
-    if original is None:
+    if original is None or _invalid_variable(error) is not None:
         return False
     if isinstance(original, PublicError):
         return False

@@ -33,6 +33,7 @@ from typing import Any
 
 import strawberry
 from graphql import (
+    BREAK,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -46,17 +47,21 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
+    Visitor,
     get_named_type,
     get_nullable_type,
     is_leaf_type,
     is_list_type,
+    visit,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.schema_directive import Location
 
 from app.core.errors import TopLevelCode
+from app.core.text import text_problem
 
 log = logging.getLogger("psyline.graphql")
 
@@ -194,6 +199,25 @@ class _SelectionCounter:
         self.memo[name] = self.count(fragment.selection_set)
         self.visiting.discard(name)
         return self.memo[name]
+
+
+class _TextCheck(Visitor):
+    """Finds the first string literal that the database could not store."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problem: str | None = None
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> object:
+        self.problem = text_problem(node.value)
+        return BREAK if self.problem else None
+
+
+def unsafe_literal_refusal(document: DocumentNode) -> GraphQLError | None:
+    """A refusal if a string literal holds a NUL or a lone surrogate (``"\\u0000"``)."""
+    check = _TextCheck()
+    visit(document, check)
+    return _refusal(check.problem, TopLevelCode.BAD_USER_INPUT) if check.problem else None
 
 
 def _refusal(message: str, code: TopLevelCode, **extensions: object) -> GraphQLError:
@@ -409,7 +433,12 @@ class RequestLimits(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         with _failing_closed():
-            refusal = document_size_refusal(document, self.budget.size) if document else None
+            refusal = (
+                document_size_refusal(document, self.budget.size)
+                or unsafe_literal_refusal(document)
+                if document
+                else None
+            )
         if refusal is not None:
             context.pre_execution_errors = [refusal]
         elif document is not None:

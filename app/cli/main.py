@@ -27,6 +27,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         reload=args.reload,
         proxy_headers=True,
         log_level="info",
+        ws_max_size=load_settings().max_body_bytes,  # frames refused while read (1009)
     )
 
 

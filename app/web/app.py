@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -25,10 +28,12 @@ from app.core.db import close_db, open_db
 from app.core.errors import TopLevelCode
 from app.core.logging import configure_logging
 from app.core.settings import Settings, load_settings
+from app.core.text import first_text_problem
 from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
 from app.web.console import console_routes
-from app.web.sockets import PsylineTransportWS
+from app.web.limits import BodyLimit
+from app.web.sockets import LimitedWebSocketAdapter, PsylineTransportWS
 from schema import build_schema
 from schema.context import Context
 from schema.cost import MAX_REPEATS, Budget
@@ -37,11 +42,19 @@ log = logging.getLogger("psyline")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
+class BadJSON(json.JSONDecodeError):
+    """JSON we refuse to read; ``msg`` says why (never quoting the input)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "", 0)
+
+
 class PsylineGraphQL(GraphQL[Context, None]):
     """One endpoint for POST, GET (queries only) and WebSocket (graphql-transport-ws,
     each operation authorized as it starts: ``app.web.sockets``)."""
 
     graphql_transport_ws_handler_class = PsylineTransportWS
+    websocket_adapter_class = LimitedWebSocketAdapter
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -81,6 +94,32 @@ class PsylineGraphQL(GraphQL[Context, None]):
         if context.viewer is None:
             raise ConnectionRejectionError({"code": TopLevelCode.UNAUTHENTICATED.value})
         return UNSET  # type: ignore[no-any-return]  # strawberry declares UNSET as Any
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strict JSON: UTF-8, bounded nesting, no NUL or lone surrogate in any string.
+        (WebSocket frames come through here too: a refusal closes them with 4400.)"""
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            value = json.loads(text)
+        except UnicodeDecodeError:
+            raise BadJSON("The body must be UTF-8.") from None
+        except RecursionError:
+            raise BadJSON("The JSON is nested too deeply.") from None
+        problem = first_text_problem(value)
+        if problem is not None:
+            raise BadJSON(problem)
+        return value
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            value = self.decode_json(data)
+        except BadJSON as exc:
+            raise HTTPException(400, exc.msg) from None
+        except json.JSONDecodeError:
+            raise HTTPException(400, "The body is not valid JSON.") from None
+        if not isinstance(value, dict):
+            raise HTTPException(400, 'The body must be a JSON object: {"query": "..."}.')
+        return value
 
     async def render_graphql_ide(self, request: Request) -> Response:
         from app.web.graphiql import render_graphiql
@@ -127,7 +166,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         Route("/avatars/{slug}.svg", avatar),  # placeholder photos (app/web/avatars.py)
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+    )
     app.state.settings = settings
     if runtime is not None:
         app.state.runtime = runtime

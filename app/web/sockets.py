@@ -17,11 +17,15 @@ with its session). A frame that is not a JSON object of the protocol closes it w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import suppress
+from json import JSONDecodeError
 from typing import Any
 
 from graphql import GraphQLError
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -56,6 +60,31 @@ def _malformed(message: object) -> str | None:
     if not isinstance(payload.get("operationName"), str | None):
         return "`operationName` must be a string"
     return None
+
+
+class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
+    """Strawberry's adapter (0.341) with a size limit on text frames: one over
+    ``max_body_bytes`` closes the socket with 1009 (Message Too Big) before it is parsed."""
+
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
+        limit = self.ws.app.state.settings.max_body_bytes
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                try:
+                    text = await self.ws.receive_text()
+                    if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
+                        await self.ws.close(code=1009, reason="Message too big")
+                        return
+                    yield self.view.decode_json(text)
+                except JSONDecodeError as exc:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from exc
+        except KeyError as exc:  # a binary frame
+            raise NonTextMessageReceived from exc
+        except WebSocketDisconnect:
+            pass
 
 
 class PsylineTransportWS(BaseGraphQLTransportWSHandler[Context, None]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from app.identity.tokens import decode_access_token, issue_access_token
 from models.enums import Role
 from models.identity import RefreshToken, Session
 from tests.factories import signed_in
-from tests.helpers import error_codes, gql, gql_raw
+from tests.helpers import error_codes, gql, gql_raw, op
 from tests.identity.support import FakePartner, make_partner, run_op, sign_in
 
 VIEWER = "query { viewer { id role isNewUser } }"
@@ -74,10 +75,21 @@ async def test_a_chain_of_refreshes_keeps_one_session(
     assert await RefreshToken.filter(session_id=ids.pop()).count() == 4
 
 
-@pytest.mark.parametrize("bad", ["", "x", "A" * 43, "A" * 5000, "\ud800", "a\x00b"])
+@pytest.mark.parametrize("bad", ["", "x", "A" * 43, "A" * 5000])
 async def test_unknown_refresh_token_is_refused(client: httpx.AsyncClient, bad: str) -> None:
     result = await refresh(client, bad)
     assert [e["code"] for e in result["errors"]] == ["INVALID_REFRESH_TOKEN"]
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "a\x00b"])
+async def test_unstorable_text_in_a_refresh_token_is_refused_at_the_door(
+    client: httpx.AsyncClient, bad: str
+) -> None:
+    body = json.dumps({"query": op("RefreshSession"), "variables": {"refreshToken": bad}})
+    response = await client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
 
 
 async def test_expired_refresh_token_is_refused(

@@ -116,16 +116,16 @@ async def test_short_passwords_are_refused_by_create_staff(app: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("email", "password"),
+    ("email", "password", "status"),
     [
-        ("nul\x00@staff.test", "whatever-password"),
-        ("a@b.c", "\ud800\x00"),
-        ("", ""),
-        ("x" * 5000, "y"),
+        ("nul\x00@staff.test", "whatever-password", 400),  # unstorable text: not read
+        ("a@b.c", "\ud800\x00", 400),
+        ("", "", 200),
+        ("x" * 5000, "y", 200),
     ],
 )
 async def test_hostile_staff_credentials_are_just_invalid(
-    client: httpx.AsyncClient, email: str, password: str
+    client: httpx.AsyncClient, email: str, password: str, status: int
 ) -> None:
     # ensure_ascii: a lone surrogate travels as the JSON escape "\\ud800", as an attacker sends it.
     body = json.dumps(
@@ -134,5 +134,7 @@ async def test_hostile_staff_credentials_are_just_invalid(
     response = await client.post(
         "/graphql", content=body, headers={"Content-Type": "application/json"}
     )
-    result = response.json()["data"]["signInStaff"]
-    assert [e["code"] for e in result["errors"]] == ["INVALID_CREDENTIALS"]
+    assert response.status_code == status
+    if status == 200:
+        result = response.json()["data"]["signInStaff"]
+        assert [e["code"] for e in result["errors"]] == ["INVALID_CREDENTIALS"]
