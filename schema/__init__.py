@@ -41,6 +41,7 @@ from schema.identity.mutations import IdentityMutation
 from schema.identity.queries import IdentityQuery
 from schema.root import NodeQuery
 
+MAX_TOKENS = 5000  # tokens of one document, refused while parsing
 QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery, CatalogueQuery, ChatQuery, BookingQuery)
 MUTATIONS: tuple[type, ...] = (IdentityMutation, ChatMutation, BookingMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (ChatSubscription,)
@@ -132,7 +133,7 @@ class PsylineSchema(strawberry.Schema):
 
 def _extensions(*, introspection: bool, max_depth: int, budget: Budget) -> list[Callable[[], Any]]:
     exts: list[Callable[[], Any]] = [
-        lambda: MaxTokensLimiter(max_token_count=5000),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: ParserCache(maxsize=256),

@@ -48,6 +48,7 @@ class TopLevelCode(StrEnum):
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"  # graphql-core's own code
     QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"  # over the cost budget (schema.cost)
     QUERY_TOO_LARGE = "QUERY_TOO_LARGE"  # too many selections or repeats (schema.cost)
+    TIMEOUT = "TIMEOUT"  # the operation ran past OPERATION_TIMEOUT_SECONDS
 
 
 class PublicError(Exception):

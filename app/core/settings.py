@@ -71,6 +71,8 @@ class Settings:
     max_selections: int = 500
     # Request bodies (POST /graphql) and WebSocket frames: refused beyond this, while read.
     max_body_bytes: int = 64 * 1024
+    # A query or mutation still running after this ends with a TIMEOUT error.
+    operation_timeout_seconds: float = 10.0
     db_pool_max: int = 20
     # Booking rules (issue 4); kept here so services read one object.
     max_active_bookings: int = 5
@@ -146,6 +148,9 @@ def load_settings() -> Settings:
         query_cost_budget=_int("QUERY_COST_BUDGET", defaults.query_cost_budget),
         max_selections=_int("MAX_SELECTIONS", defaults.max_selections),
         max_body_bytes=_int("MAX_BODY_BYTES", defaults.max_body_bytes),
+        operation_timeout_seconds=_float(
+            "OPERATION_TIMEOUT_SECONDS", defaults.operation_timeout_seconds
+        ),
         max_active_bookings=_int("MAX_ACTIVE_BOOKINGS", defaults.max_active_bookings),
         free_cancellation_hours=_int("FREE_CANCELLATION_HOURS", defaults.free_cancellation_hours),
         video_base_url=os.environ.get("VIDEO_BASE_URL") or defaults.video_base_url,

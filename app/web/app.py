@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
@@ -32,7 +34,7 @@ from app.core.text import first_text_problem
 from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
 from app.web.console import console_routes
-from app.web.limits import BodyLimit
+from app.web.limits import BodyLimit, timed_out
 from app.web.sockets import LimitedWebSocketAdapter, PsylineTransportWS
 from schema import build_schema
 from schema.context import Context
@@ -94,6 +96,28 @@ class PsylineGraphQL(GraphQL[Context, None]):
         if context.viewer is None:
             raise ConnectionRejectionError({"code": TopLevelCode.UNAUTHENTICATED.value})
         return UNSET  # type: ignore[no-any-return]  # strawberry declares UNSET as Any
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """Strawberry's, within ``OPERATION_TIMEOUT_SECONDS`` (then a TIMEOUT error)."""
+        limit = self.settings.operation_timeout_seconds
+        try:
+            async with asyncio.timeout(limit) as deadline:
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            log.warning("operation stopped after %.1f s", limit)
+            return ExecutionResult(data=None, errors=[timed_out(limit)])
 
     def decode_json(self, data: str | bytes) -> object:
         """Strict JSON: UTF-8, bounded nesting, no NUL or lone surrogate in any string.

@@ -1,15 +1,24 @@
-"""Request bodies are bounded while they are read, before anything parses them.
+"""Request bodies are bounded while they are read, before anything parses them; the work
+of a client that went away, or that ran past its time, stops.
 
 ``BodyLimit`` answers 413 when ``Content-Length`` says the body is over ``max_bytes``,
 or as soon as the bytes received pass it (chunked uploads); otherwise the application
 gets the body, already read, exactly as the client sent it. Nothing else is buffered:
-the limit is small (64 KB by default, ``MAX_BODY_BYTES``).
+the limit is small (64 KB by default, ``MAX_BODY_BYTES``). Then it keeps listening: if
+the client disconnects before the answer is sent, the request's task is cancelled
+(its open transaction rolls back), so nobody computes answers nobody will read.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
+from graphql import GraphQLError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import TopLevelCode
 
 
 def _refusal(status: int, message: str) -> JSONResponse:
@@ -48,13 +57,49 @@ class BodyLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        replayed = False
+        await _cancelled_on_disconnect(self.app(scope, _replay(b"".join(chunks)), send), receive)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()  # later: the disconnect, when it comes
 
-        await self.app(scope, replay, send)
+def _replay(body: bytes) -> Receive:
+    """The body, already read; after it, nothing until the request ends (the watcher below
+    owns the real ``receive``)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # cancelled with the request
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return receive
+
+
+async def _cancelled_on_disconnect(handler: Awaitable[None], receive: Receive) -> None:
+    """Run ``handler``; cancel it if the client disconnects first."""
+    work = asyncio.ensure_future(handler)
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await asyncio.wait({work, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not work.done():
+            work.cancel()  # the client left (or we are being cancelled ourselves)
+        await asyncio.wait({work, watcher})
+    if not work.cancelled():
+        work.result()  # re-raise what the handler raised
+
+
+def timed_out(limit_seconds: float) -> GraphQLError:
+    """What an operation that ran past its time limit answers (its work was cancelled)."""
+    return GraphQLError(
+        f"The operation took longer than {limit_seconds:g} s and was stopped; nothing it "
+        "had not finished was saved.",
+        extensions={"code": TopLevelCode.TIMEOUT.value, "limitSeconds": limit_seconds},
+    )

@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import suppress
+from functools import lru_cache
 from json import JSONDecodeError
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
@@ -39,6 +40,8 @@ from strawberry.utils.aio import aclosing
 
 from app.core.errors import TopLevelCode
 from app.identity.sockets import LiveSocket, SocketEnd
+from app.web.limits import timed_out
+from schema import MAX_TOKENS
 from schema.context import Context
 
 _OPTIONAL_OBJECTS = ("variables", "extensions")
@@ -114,18 +117,28 @@ class PsylineTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         context = await self.context.for_operation().authorize(
             self.context.connection_authorization
         )
+        settings = context.settings
+        # Queries and mutations have a time limit; a subscription lives as long as its socket.
+        limit = None if _is_subscription(operation) else settings.operation_timeout_seconds
         try:
-            result_source = await self.schema.stream(
-                operation.query,
-                variable_values=operation.variables,
-                context_value=context,
-                root_value=self.root_value,
-                operation_name=operation.operation_name,
-            )
-            async with aclosing(result_source):
-                await self._send_result_stream(operation, result_source)
+            async with asyncio.timeout(limit) as deadline:
+                result_source = await self.schema.stream(
+                    operation.query,
+                    variable_values=operation.variables,
+                    context_value=context,
+                    root_value=self.root_value,
+                    operation_name=operation.operation_name,
+                )
+                async with aclosing(result_source):
+                    await self._send_result_stream(operation, result_source)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except _OperationStreamClosed:
+            return
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            assert limit is not None
+            await _finish(operation, timed_out(limit))
             return
         except Exception as error:
             await self.handle_task_exception(error)
@@ -144,14 +157,37 @@ class PsylineTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             if operation.task is not None and operation.task is not current:
                 operation.task.cancel()
                 await asyncio.wait([operation.task])  # its finally blocks release the feeds
-            with suppress(Exception):
-                if why.error is not None:
-                    await operation.send_operation_message(_error_next(operation.id, why.error))
-                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            error = why.error
+            await _finish(operation, _unauthenticated(error) if error is not None else None)
         with suppress(Exception):
             await self.websocket.close(code=why.code, reason=why.reason)
 
 
-def _error_next(operation_id: str, message: str) -> Any:
-    error = GraphQLError(message, extensions={"code": TopLevelCode.UNAUTHENTICATED.value})
-    return {"id": operation_id, "type": "next", "payload": {"errors": [error.formatted]}}
+@lru_cache(maxsize=256)
+def _operation_type(query: str, operation_name: str | None) -> OperationType | None:
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return None  # the stream reports the syntax error
+    operation = get_operation_ast(document, operation_name)
+    return operation.operation if operation else None
+
+
+def _is_subscription(operation: Operation[Context, None]) -> bool:
+    kind = _operation_type(operation.query, operation.operation_name)
+    return kind is OperationType.SUBSCRIPTION
+
+
+def _unauthenticated(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": TopLevelCode.UNAUTHENTICATED.value})
+
+
+async def _finish(operation: Operation[Context, None], error: GraphQLError | None) -> None:
+    """End an operation from the server's side: its last error (if any), then complete."""
+    with suppress(Exception):  # the socket may be gone already
+        if error is not None:
+            payload: Any = {"errors": [error.formatted]}
+            await operation.send_operation_message(
+                {"id": operation.id, "type": "next", "payload": payload}
+            )
+        await operation.send_operation_message({"id": operation.id, "type": "complete"})
