@@ -238,6 +238,17 @@ def require_subscribe_conversation(who: Principal, conversation: Owned | None) -
     return conversation
 
 
+def can_book_for_self(who: Principal) -> bool:
+    """Only clients book: staff holding a booking would be a booking nobody attends
+    (booking on behalf of a client would be its own, audited action)."""
+    return is_client(who)
+
+
+def require_book_for_self(who: Principal) -> None:
+    if not can_book_for_self(who):
+        raise Forbidden("Only clients book sessions; staff accounts cannot.")
+
+
 def _care_team_only() -> Forbidden:
     return Forbidden("Only the care team may do this.")
 

@@ -59,10 +59,18 @@ EXTRA_TYPES: tuple[type, ...] = (
 
 
 class PublicErrors(MaskErrors):
-    """Masks unexpected errors and gives ours their ``extensions.code`` (HTTP and WebSocket)."""
+    """Masks unexpected errors and gives ours their ``extensions.code`` (HTTP and WebSocket).
+    Without introspection it also drops graphql-core's "Did you mean ...?" suggestions,
+    which would otherwise let a tool recover the schema field by field."""
+
+    def __init__(self, *, suggestions: bool) -> None:
+        super().__init__(should_mask_error=_should_mask)
+        self.suggestions = suggestions
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         for error in errors:
+            if not self.suggestions:
+                error.message = _SUGGESTION.sub("", error.message)
             variable = _invalid_variable(error)
             if variable is not None:
                 _shorten_variable_error(error, variable)
@@ -74,6 +82,7 @@ class PublicErrors(MaskErrors):
         return super()._process_errors(errors)
 
 
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.S)
 _INVALID_VARIABLE = re.compile(r"^Variable '\$(\w+)' (?:got|has) (?:an )?invalid value")
 MAX_ERROR_MESSAGE = 200
 
@@ -139,7 +148,7 @@ def _extensions(*, introspection: bool, max_depth: int, budget: Budget) -> list[
         lambda: ParserCache(maxsize=256),
         # Size before validation (cached), cost before execution: schema.cost.
         lambda: RequestLimits(budget),
-        lambda: PublicErrors(should_mask_error=_should_mask),
+        lambda: PublicErrors(suggestions=introspection),
     ]
     if not introspection:
         exts.append(DisableIntrospection)

@@ -50,18 +50,19 @@ ACTIONS: dict[str, Callable[[policy.Principal], bool]] = {
     "view care stats": policy.can_view_care_stats,
     "has care conversation": policy.has_care_conversation,
     "writes as care team": policy.writes_as_care_team,
+    "book for self": policy.can_book_for_self,
 }
 
 # fmt: off
 # Columns in the order of ACTIONS.
 EXPECTED: dict[str, tuple[bool, ...]] = {
-    #                     view   manage complete video  read   post   assign queue  stats  conv   team
-    "client owner":       (True,  True,  False,   True,  True,  True,  False, False, False, True,  False),
-    "other client":       (False, False, False,   False, False, False, False, False, False, True,  False),
-    "psychologist own":   (True,  False, True,    True,  False, False, False, False, False, False, False),
-    "other psychologist": (False, False, False,   False, False, False, False, False, False, False, False),
-    "care agent":         (False, False, False,   False, True,  True,  True,  True,  False, False, True),
-    "admin":              (True,  True,  True,    False, True,  True,  True,  True,  True,  False, True),
+    #                     view   manage complete video  read   post   assign queue  stats  conv   team   book
+    "client owner":       (True,  True,  False,   True,  True,  True,  False, False, False, True,  False, True),
+    "other client":       (False, False, False,   False, False, False, False, False, False, True,  False, True),
+    "psychologist own":   (True,  False, True,    True,  False, False, False, False, False, False, False, False),
+    "other psychologist": (False, False, False,   False, False, False, False, False, False, False, False, False),
+    "care agent":         (False, False, False,   False, True,  True,  True,  True,  False, False, True,  False),
+    "admin":              (True,  True,  True,    False, True,  True,  True,  True,  True,  False, True,  False),
 }
 # fmt: on
 

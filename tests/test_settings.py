@@ -50,6 +50,17 @@ def test_production_refuses_to_start_on_development_secrets(
         load_settings()
 
     monkeypatch.setenv("VIDEO_APP_SECRET", "x" * 40)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert "PUBLIC_BASE_URL" in str(refused.value)
+    assert "ALLOWED_HOSTS" in str(refused.value)
+
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://api.psyline.example")
+    monkeypatch.setenv("ALLOWED_HOSTS", "*")
+    with pytest.raises(SettingsError, match="ALLOWED_HOSTS"):
+        load_settings()
+
+    monkeypatch.setenv("ALLOWED_HOSTS", "api.psyline.example")
     settings = load_settings()
     assert settings.is_production
     assert not settings.graphiql

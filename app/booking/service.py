@@ -38,7 +38,13 @@ from app.core import clock
 from app.core.errors import Refused
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
-from app.policy import booking_not_found, require_complete_booking, require_manage_booking
+from app.policy import (
+    Principal,
+    booking_not_found,
+    require_book_for_self,
+    require_complete_booking,
+    require_manage_booking,
+)
 from models.booking import BookedCell, Booking, BookingStatus
 from models.catalogue import Psychologist, Service
 from models.enums import VettingStatus
@@ -249,13 +255,16 @@ async def _checked_slot(
 
 async def book_slot(
     settings: Settings,
-    client_id: int,
+    who: Principal,
     slot: SlotRef | None,
     idempotency_key: str,
     promo_code: str | None = None,
     *,
     now: datetime | None = None,
 ) -> Booking:
+    """A CONFIRMED booking of ``slot`` for ``who``, a client booking for themselves."""
+    require_book_for_self(who)
+    client_id = who.user_id
     now = _now(now)
     key = (idempotency_key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:

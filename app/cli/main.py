@@ -27,6 +27,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         reload=args.reload,
         proxy_headers=True,
         log_level="info",
+        access_log=False,  # it prints query strings: app.web.edge logs requests instead
         ws_max_size=load_settings().max_body_bytes,  # frames refused while read (1009)
     )
 

@@ -30,6 +30,11 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(name: str) -> tuple[str, ...]:
+    """A comma-separated variable as a tuple of its non-empty items."""
+    return tuple(v.strip() for v in os.environ.get(name, "").split(",") if v.strip())
+
+
 def _number(name: str, default: N, parse: Callable[[str], N]) -> N:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -91,6 +96,12 @@ class Settings:
     ws_max_per_user: int = 5
     ws_max_total: int = 10_000
     allowed_origins: tuple[str, ...] = ()
+    # What the outside sees (both required in production): absolute URLs are built from
+    # PUBLIC_BASE_URL, never from the Host header; other Host values are refused.
+    public_base_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    # Strict-Transport-Security max-age, when served behind TLS (0: not sent).
+    hsts_seconds: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -112,6 +123,10 @@ class Settings:
                 problems.append("VIDEO_APP_SECRET must be set in production")
             elif len(self.video_app_secret.encode()) < 32:
                 problems.append("VIDEO_APP_SECRET must be at least 32 bytes")
+            if not self.public_base_url:
+                problems.append("PUBLIC_BASE_URL is required in production")
+            if not self.allowed_hosts or "*" in self.allowed_hosts:
+                problems.append("ALLOWED_HOSTS (the hosts this service answers for) is required")
             if problems:
                 raise SettingsError("; ".join(problems))
         return self
@@ -128,9 +143,7 @@ def load_settings() -> Settings:
     key_file = os.environ.get("JWT_PRIVATE_KEY_FILE")
     if not key and key_file:
         key = Path(key_file).read_text(encoding="utf-8")
-    origins = tuple(
-        o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
-    )
+    origins = _list("ALLOWED_ORIGINS")
     return Settings(
         env=env,  # type: ignore[arg-type]
         database_url=os.environ.get("DATABASE_URL") or defaults.database_url,
@@ -158,6 +171,9 @@ def load_settings() -> Settings:
         video_app_secret=os.environ.get("VIDEO_APP_SECRET") or defaults.video_app_secret,
         care_sla_seconds=_int("CARE_SLA_SECONDS", defaults.care_sla_seconds),
         allowed_origins=origins,
+        public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        allowed_hosts=_list("ALLOWED_HOSTS"),
+        hsts_seconds=_int("HSTS_SECONDS", defaults.hsts_seconds),
         ws_session_check_seconds=_float(
             "WS_SESSION_CHECK_SECONDS", defaults.ws_session_check_seconds
         ),

@@ -15,6 +15,7 @@ from app.booking.service import SlotRef, book_slot
 from app.core import clock
 from app.core.errors import Refused
 from app.core.settings import Settings
+from app.policy import Actor
 from models.booking import Booking, BookingPolicy, WorkingHours
 from models.catalogue import Psychologist
 from models.enums import Role, ServiceKind, VettingStatus
@@ -120,7 +121,7 @@ async def seed_demo_bookings(settings: Settings) -> int:
         try:
             await book_slot(
                 settings,
-                client.id,
+                Actor(user_id=client.id, role=Role.CLIENT),
                 SlotRef(slot.psychologist_id, slot.service_id, slot.starts_at),
                 f"demo-{slot.psychologist_id}",
                 now=now,

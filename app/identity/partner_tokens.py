@@ -5,9 +5,10 @@ What is checked, in this order (every failure is a ``Refused`` with a stable cod
 1. size: more than 8 KB -> ``TOKEN_TOO_LARGE`` before any parsing;
 2. header: a compact JWS whose ``alg`` is an asymmetric algorithm (never ``none``,
    never ``HS*``), no ``crit`` (we understand no extension) -> ``INVALID_TOKEN``;
-3. partner: looked up by the exact ``iss`` -> ``UNKNOWN_PARTNER`` / ``PARTNER_DISABLED``;
-   ``alg`` in the partner's allow-list; the key by ``kid`` among the partner's keys
-   (stored PEMs, then its JWKS URL) whose family fits ``alg`` -> ``INVALID_TOKEN``;
+3. partner: looked up by the exact ``iss``, enabled; ``alg`` in the partner's allow-list;
+   the key by ``kid`` among the partner's keys (stored PEMs, then its JWKS URL) whose
+   family fits ``alg`` -> ``INVALID_TOKEN`` for every one of them (which step failed is
+   in the audit log only);
 4. signature and claims with PyJWT: ``exp``, ``iat``, ``iss``, ``aud``, ``jti`` required,
    ``aud`` contains ours (``PARTNER_TOKEN_AUDIENCE`` or the partner's override),
    30 s leeway -> ``TOKEN_EXPIRED`` / ``TOKEN_NOT_YET_VALID`` / ``INVALID_TOKEN``;
@@ -63,8 +64,19 @@ class VerifiedPartnerToken:
 class PartnerTokenError(Refused):
     partner: Partner | None = None  # the token's partner if known, for the audit line only
 
-    def __init__(self, code: IdentityErrorCode, message: str) -> None:
+    def __init__(self, code: IdentityErrorCode, message: str, detail: str | None = None) -> None:
         super().__init__(code, message, FIELD)
+        self.detail = detail or code.value  # for the audit line only
+
+
+def _not_accepted(detail: str) -> PartnerTokenError:
+    """Unknown issuer, disabled partner, disallowed algorithm, unknown key: one answer
+    outwardly (an attacker learns nothing about which step failed); the audit log says."""
+    return PartnerTokenError(
+        IdentityErrorCode.INVALID_TOKEN,
+        "The token is not signed by an accepted partner key.",
+        detail,
+    )
 
 
 def normalise_phone(raw: Any) -> str:
@@ -135,8 +147,9 @@ async def verify_partner_token(
         verified = await _verify(settings, runtime, token, now or clock.now())
     except PartnerTokenError as exc:
         audit.info(
-            "partner sign-in rejected: code=%s partner=%s ms=%.1f",
+            "partner sign-in rejected: code=%s detail=%s partner=%s ms=%.1f",
             exc.code,
+            exc.detail,
             exc.partner.name if exc.partner else "-",
             (time.perf_counter() - started) * 1000,
         )
@@ -177,24 +190,16 @@ async def _verify(
 
     if failure is None:
         if partner is None:
-            failure = PartnerTokenError(
-                IdentityErrorCode.UNKNOWN_PARTNER, "No partner has this token's issuer."
-            )
+            failure = _not_accepted("unknown issuer")
         elif not partner.enabled:
-            failure = PartnerTokenError(
-                IdentityErrorCode.PARTNER_DISABLED, "This partner is disabled."
-            )
+            failure = _not_accepted("partner disabled")
         elif alg not in partner.algorithm_list:
-            failure = PartnerTokenError(
-                IdentityErrorCode.INVALID_TOKEN, "The token's algorithm is not accepted."
-            )
+            failure = _not_accepted("algorithm not allowed")
     # The key query runs on every path too (for no partner it matches nothing).
     key = await partner_key(partner if failure is None else None, kid, runtime.jwks)
     if failure is None and (key is None or not key_fits(key, alg)):
         key = None
-        failure = PartnerTokenError(
-            IdentityErrorCode.INVALID_TOKEN, "The token's signing key is unknown."
-        )
+        failure = _not_accepted("unknown signing key")
 
     audience = (partner.audience if partner else None) or settings.partner_token_audience
     try:
@@ -238,10 +243,19 @@ async def _verify(
         raise
 
 
+def _numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 async def _check_claims(
     partner: Partner, claims: dict[str, Any], now: datetime, runtime: IdentityRuntime
 ) -> VerifiedPartnerToken:
     exp, iat = claims["exp"], claims["iat"]
+    # NumericDate is a JSON number (RFC 7519 2): PyJWT would accept "1999999999" too.
+    if any(not _numeric_date(claims.get(c, 0)) for c in ("exp", "iat", "nbf")):
+        raise PartnerTokenError(
+            IdentityErrorCode.INVALID_TOKEN, "exp, iat and nbf must be JSON numbers."
+        )
     if int(exp) - int(iat) > MAX_LIFETIME_SECONDS:
         raise PartnerTokenError(
             IdentityErrorCode.TOKEN_LIFETIME_TOO_LONG,

@@ -14,6 +14,7 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -34,6 +35,7 @@ from app.core.text import first_text_problem
 from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
 from app.web.console import console_routes
+from app.web.edge import Edge
 from app.web.limits import BodyLimit, timed_out
 from app.web.sockets import LimitedWebSocketAdapter, PsylineTransportWS
 from schema import build_schema
@@ -193,7 +195,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(Edge, hsts_seconds=settings.hsts_seconds),
+            *(
+                [Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))]
+                if settings.allowed_hosts
+                else []
+            ),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
     )
     app.state.settings = settings
     if runtime is not None:

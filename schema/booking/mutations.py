@@ -88,7 +88,7 @@ class BookingMutation:
         viewer = info.context.require_viewer()
         row = await svc.book_slot(
             info.context.settings,
-            viewer.user_id,
+            viewer,
             parse_slot_id(input.slot_id),
             input.idempotency_key,
             input.promo_code,

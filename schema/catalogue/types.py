@@ -159,8 +159,12 @@ class Psychologist(Node):
     )
     def photo_url(self, info: Info) -> str:
         url = self.stored_photo_url
+        if not url.startswith("/"):
+            return url
+        if info.context.settings.public_base_url:  # never from the Host header in production
+            return info.context.settings.public_base_url + url
         request = info.context.request
-        if url.startswith("/") and request is not None:
+        if request is not None:
             base = request.base_url  # ws(s):// on a WebSocket: images load over http(s)
             scheme = {"ws": "http", "wss": "https"}.get(base.scheme, base.scheme)
             return str(base.replace(scheme=scheme)).rstrip("/") + url

@@ -416,3 +416,18 @@ async def test_availability_window_is_limited(
     body = await gql_raw(client, op("PsychologistProfile"), naive)
     assert_top_level(body, "BAD_USER_INPUT")
     assert "offset" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("role", [Role.CARE_AGENT, Role.ADMIN, Role.PSYCHOLOGIST])
+async def test_staff_cannot_book_for_themselves(
+    client: httpx.AsyncClient, settings: Settings, make_psychologist: MakePsychologist, role: Role
+) -> None:
+    p = await make_psychologist()
+    staff = await signed_in(settings, role)
+    variables = {
+        "slotId": slot_id(p.id, (await _service(p)).id, day_at(3, 11)),
+        "idempotencyKey": uuid.uuid4().hex,
+    }
+    body = await gql_raw(client, op("BookSlot"), variables, token=staff.token)
+    assert error_codes(body) == ["FORBIDDEN"]
+    assert not await Booking.filter(client_id=staff.user.id).exists()

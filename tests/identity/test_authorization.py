@@ -272,7 +272,12 @@ SERVICE_REFUSALS: dict[str, tuple[type[Exception], ServiceCall] | str] = {
     "refreshSession": "public: the refresh token is the credential",
     "signOut": "ends only the caller's own session or the given refresh token's",
     "signInStaff": "public: email and password are the credential",
-    "bookSlot": "any signed-in person books for themselves (client_id is the viewer)",
+    "bookSlot": (
+        Forbidden,
+        lambda w, s, rt: booking_svc.book_slot(
+            s, _as(w.agent), SlotRef(w.psychologist.id, w.service.id, day_at(5, 10)), "staff"
+        ),
+    ),
     "cancelBooking": (
         NotVisible,
         lambda w, s, rt: booking_svc.cancel_booking(s, _as(w.stranger), _booking(w)),

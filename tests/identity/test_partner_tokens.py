@@ -93,6 +93,14 @@ async def missing_exp(tp: FakePartner, phone: str) -> str:
     return tp.mint(phone, exp=DROP)
 
 
+async def string_exp(tp: FakePartner, phone: str) -> str:
+    return tp.mint(phone, exp=str(now() + 300))  # PyJWT alone would accept it
+
+
+async def boolean_iat(tp: FakePartner, phone: str) -> str:
+    return tp.mint(phone, iat=True)
+
+
 async def missing_iat(tp: FakePartner, phone: str) -> str:
     return tp.mint(phone, iat=DROP)
 
@@ -186,7 +194,7 @@ async def jti_not_a_string(tp: FakePartner, phone: str) -> str:
 
 
 HOSTILE: list[tuple[Case, str]] = [
-    (nul_in_iss, "UNKNOWN_PARTNER"),
+    (nul_in_iss, "INVALID_TOKEN"),
     (nul_in_jti, "INVALID_TOKEN"),
     (lone_surrogate_in_sub, "INVALID_TOKEN"),
     (jti_not_a_string, "INVALID_TOKEN"),
@@ -194,9 +202,9 @@ HOSTILE: list[tuple[Case, str]] = [
     (alg_none_with_signature, "INVALID_TOKEN"),
     (hs256_with_public_key, "INVALID_TOKEN"),
     (wrong_key, "INVALID_TOKEN"),
-    (wrong_iss, "UNKNOWN_PARTNER"),
-    (iss_case_differs, "UNKNOWN_PARTNER"),
-    (unknown_partner_missing_iss, "UNKNOWN_PARTNER"),
+    (wrong_iss, "INVALID_TOKEN"),
+    (iss_case_differs, "INVALID_TOKEN"),
+    (unknown_partner_missing_iss, "INVALID_TOKEN"),
     (wrong_aud, "INVALID_TOKEN"),
     (missing_aud, "INVALID_TOKEN"),
     (expired, "TOKEN_EXPIRED"),
@@ -217,9 +225,11 @@ HOSTILE: list[tuple[Case, str]] = [
     (sixty_kb, "TOKEN_TOO_LARGE"),
     (just_over_8kb, "TOKEN_TOO_LARGE"),
     (garbage, "INVALID_TOKEN"),
+    (string_exp, "INVALID_TOKEN"),
+    (boolean_iat, "INVALID_TOKEN"),
     (alg_not_in_partner_allow_list, "INVALID_TOKEN"),
     (alg_key_family_mismatch, "INVALID_TOKEN"),
-    (disabled_partner, "PARTNER_DISABLED"),
+    (disabled_partner, "INVALID_TOKEN"),
 ]
 
 
