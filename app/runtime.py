@@ -5,7 +5,8 @@ every socket operation's ``Context`` carries it, and services take the part they
 as an argument. Nothing stateful lives in a module global, so a test builds an app (or
 a service call) with a runtime of its own.
 
-- ``chat``: pub/sub, the message rate limiter, shared delivery reads, the SLA watcher;
+- ``chat``: pub/sub, shared delivery reads, the SLA watcher;
+- ``limits``: the rate limits (in process, or shared through Redis);
 - ``identity``: the partners' JWKS cache and the used-jti purge throttle;
 - ``schedules``: working hours and policies of catalogue-wide slot searches;
 - ``sockets``: the open WebSockets, their caps and the sweeper that ends them with
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 
 from app.booking.availability import ScheduleCache
 from app.chat.runtime import ChatRuntime, chat_runtime
+from app.core.ratelimit import RateLimiter, make_rate_limiter
 from app.core.settings import Settings
 from app.identity.runtime import IdentityRuntime
 from app.identity.sockets import LiveSockets, swept
@@ -28,6 +30,7 @@ from app.identity.sockets import LiveSockets, swept
 @dataclass
 class Runtime:
     chat: ChatRuntime
+    limits: RateLimiter = field(default_factory=RateLimiter)
     identity: IdentityRuntime = field(default_factory=IdentityRuntime)
     schedules: ScheduleCache = field(default_factory=ScheduleCache)
     sockets: LiveSockets = field(default_factory=LiveSockets)
@@ -40,5 +43,9 @@ async def open_runtime(settings: Settings, *, watch_sla: bool = True) -> AsyncIt
         total=settings.ws_max_total,
         check_seconds=settings.ws_session_check_seconds,
     )
-    async with chat_runtime(settings, watch_sla=watch_sla) as chat, swept(sockets):
-        yield Runtime(chat=chat, sockets=sockets)
+    limits = make_rate_limiter(settings)
+    try:
+        async with chat_runtime(settings, watch_sla=watch_sla) as chat, swept(sockets):
+            yield Runtime(chat=chat, limits=limits, sockets=sockets)
+    finally:
+        await limits.close()

@@ -77,6 +77,7 @@ class PublicErrors(MaskErrors):
             elif isinstance(error.original_error, PublicError):
                 error.extensions = {
                     **(error.extensions or {}),
+                    **error.original_error.extensions,
                     "code": error.original_error.code.value,
                 }
         return super()._process_errors(errors)

@@ -17,7 +17,8 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as _Info
 
 from app.chat.runtime import ChatRuntime
-from app.core.errors import AuthError
+from app.core.errors import AuthError, RateLimited
+from app.core.net import client_ip
 from app.core.settings import Settings
 from app.identity.authenticate import authenticate
 from app.identity.viewer import Viewer
@@ -109,6 +110,23 @@ class Context:
             None,
         )
         return value if isinstance(value, str) and value else None
+
+    @property
+    def client_ip(self) -> str:
+        """The caller's IP address (``app.core.net``: proxies in TRUSTED_PROXIES honoured)."""
+        request = self.request
+        if request is None:
+            return "unknown"
+        peer = request.client.host if request.client else None
+        forwarded = request.headers.get("x-forwarded-for")
+        return client_ip(peer, forwarded, self.settings.trusted_proxies)
+
+    async def throttle(self, *limits: tuple[str, object]) -> None:
+        """Count one attempt against each ``(rule, key)``; RATE_LIMITED if one is spent."""
+        for rule, key in limits:
+            retry_after = await self.runtime.limits.hit(rule, str(key))
+            if retry_after is not None:
+                raise RateLimited(retry_after)
 
     @property
     def chat(self) -> ChatRuntime:

@@ -34,6 +34,9 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("var")
 
 
+PER_IP_RULES = ("partner_sign_in_ip", "refresh_ip", "staff_sign_in_ip", "booking_ip")
+
+
 @pytest.fixture(scope="session")
 def settings(var_dir: Path) -> Settings:
     database_url = TEST_DATABASE_URL or f"sqlite://{var_dir / 'test.sqlite3'}"
@@ -44,6 +47,9 @@ def settings(var_dir: Path) -> Settings:
         var_dir=var_dir,
         log_level="INFO",
         ws_session_check_seconds=0.2,  # a socket ends within 0.2 s of its session
+        # Every test client is 127.0.0.1: per-IP limits would count the whole suite as one
+        # client. They are tested on an app of their own (tests/identity/test_throttling.py).
+        rate_limits=tuple((rule, 1_000_000, 60.0) for rule in PER_IP_RULES),
     )
 
 

@@ -61,14 +61,26 @@ def test_production_refuses_to_start_on_development_secrets(
         load_settings()
 
     monkeypatch.setenv("ALLOWED_HOSTS", "api.psyline.example")
+    monkeypatch.setenv("RATE_LIMITS", "off")
+    with pytest.raises(SettingsError, match="RATE_LIMITS=off"):
+        load_settings()
+
+    monkeypatch.setenv("RATE_LIMITS", "booking_client=10/30")
     settings = load_settings()
+    assert settings.rate_limits == (("booking_client", 10, 30.0),)
     assert settings.is_production
     assert not settings.graphiql
     assert not settings.introspection
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("APP_ENV", "staging"), ("MAX_ACTIVE_BOOKINGS", "five")]
+    ("name", "value"),
+    [
+        ("APP_ENV", "staging"),
+        ("MAX_ACTIVE_BOOKINGS", "five"),
+        ("RATE_LIMITS", "booking_client=ten"),
+        ("TRUSTED_PROXIES", "10.0.0.0/99"),
+    ],
 )
 def test_bad_values_are_refused_with_a_clear_message(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str

@@ -2,6 +2,7 @@
 
 ``service`` holds the rules (who may write where, validation, idempotent sends,
 SLA bookkeeping, the care queue), ``live`` the replay-then-live feeds, ``delivery`` the
-shared reads behind them, ``ratelimit`` the per-author limit, ``sla`` the breach watcher,
-``errors`` the codes, ``runtime`` what the app lifespan opens (pub/sub, limiter, watcher).
+shared reads behind them (the per-author limit is ``app.core.ratelimit``'s
+``chat_message``), ``sla`` the breach watcher, ``errors`` the codes, ``runtime`` what the
+app lifespan opens (pub/sub, watcher).
 """

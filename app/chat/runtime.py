@@ -1,5 +1,5 @@
-"""What the care chat needs while the app runs: pub/sub, rate limiter, shared delivery
-reads, SLA watcher.
+"""What the care chat needs while the app runs: pub/sub, shared delivery reads, the SLA
+watcher (its rate limit is the runtime's, ``app.core.ratelimit``).
 
 The app lifespan opens one ``ChatRuntime`` (part of ``app.runtime.Runtime``); every request's and
 every socket operation's context carries it, and services take its parts as arguments.
@@ -13,7 +13,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from app.chat import ratelimit
 from app.chat import service as _service  # noqa: F401 - registers its UserRegistered listener
 from app.chat.delivery import SharedReads
 from app.chat.sla import sla_watcher
@@ -24,23 +23,20 @@ from app.core.settings import Settings
 @dataclass
 class ChatRuntime:
     pubsub: PubSub
-    limiter: ratelimit.SlidingWindowLimiter
     reads: SharedReads = field(default_factory=SharedReads)
 
 
 @contextlib.asynccontextmanager
 async def chat_runtime(settings: Settings, *, watch_sla: bool = True) -> AsyncIterator[ChatRuntime]:
     broker = await open_pubsub(settings)
-    limiter = ratelimit.make_limiter(settings)
     watcher = (
         asyncio.create_task(sla_watcher(broker), name="psyline-sla-watcher") if watch_sla else None
     )
     try:
-        yield ChatRuntime(pubsub=broker, limiter=limiter)
+        yield ChatRuntime(pubsub=broker)
     finally:
         if watcher is not None:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        await limiter.close()
         await broker.close()

@@ -22,10 +22,10 @@ from tortoise.transactions import in_transaction
 
 from app import policy
 from app.chat.errors import ChatErrorCode
-from app.chat.ratelimit import SlidingWindowLimiter
 from app.core import clock, events
 from app.core.errors import Refused
 from app.core.pubsub import PubSub
+from app.core.ratelimit import RateLimiter
 from app.identity.events import UserRegistered
 from app.identity.viewer import Viewer
 from models.chat import CareWait, Conversation, Message, ReadMarker
@@ -148,7 +148,7 @@ async def send_message(
     *,
     sla_seconds: int,
     broker: PubSub,
-    limiter: SlidingWindowLimiter,
+    limiter: RateLimiter,
 ) -> Message:
     """Store a message (committed) and publish it; a resend returns the stored one."""
     conversation = await _participant_conversation(viewer, conversation_id)
@@ -157,7 +157,7 @@ async def send_message(
     if existing is not None:
         return existing
     body = clean_text(text)
-    if not await limiter.allow(str(viewer.user_id)):
+    if await limiter.hit("chat_message", str(viewer.user_id)) is not None:
         raise Refused(
             ChatErrorCode.RATE_LIMITED,
             "Too many messages at once; wait a few seconds and send again.",

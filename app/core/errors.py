@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import Enum, StrEnum
 
 
@@ -49,16 +50,21 @@ class TopLevelCode(StrEnum):
     QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"  # over the cost budget (schema.cost)
     QUERY_TOO_LARGE = "QUERY_TOO_LARGE"  # too many selections or repeats (schema.cost)
     TIMEOUT = "TIMEOUT"  # the operation ran past OPERATION_TIMEOUT_SECONDS
+    RATE_LIMITED = "RATE_LIMITED"  # too many attempts: extensions.retryAfter (seconds)
 
 
 class PublicError(Exception):
-    """An error whose message is safe to show; carries ``extensions.code``."""
+    """An error whose message is safe to show; carries ``extensions.code`` (and any other
+    ``extensions`` given, e.g. ``retryAfter``)."""
 
     code: TopLevelCode = TopLevelCode.INTERNAL_SERVER_ERROR
 
-    def __init__(self, message: str, code: TopLevelCode | None = None) -> None:
+    def __init__(
+        self, message: str, code: TopLevelCode | None = None, **extensions: object
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.extensions = extensions
         if code is not None:
             self.code = code
 
@@ -73,3 +79,11 @@ class Forbidden(PublicError):
 
 class BadInput(PublicError):
     code = TopLevelCode.BAD_USER_INPUT
+
+
+class RateLimited(PublicError):
+    code = TopLevelCode.RATE_LIMITED
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(f"Too many attempts; try again in {seconds} s.", retryAfter=seconds)

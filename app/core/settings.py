@@ -7,6 +7,7 @@ file under ``var/``, in-process pub/sub, development secrets generated into
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,21 @@ def _bool(value: str | None, default: bool) -> bool:
 def _list(name: str) -> tuple[str, ...]:
     """A comma-separated variable as a tuple of its non-empty items."""
     return tuple(v.strip() for v in os.environ.get(name, "").split(",") if v.strip())
+
+
+def _rate_limits(raw: str) -> tuple[tuple[str, int, float], ...]:
+    """``name=limit/seconds,...`` (``off`` or empty: no changes)."""
+    if raw.strip().lower() in ("", "off"):
+        return ()
+    rules = []
+    for item in raw.split(","):
+        name, _, spec = item.strip().partition("=")
+        limit, _, seconds = spec.partition("/")
+        try:
+            rules.append((name.strip(), int(limit), float(seconds)))
+        except ValueError as exc:
+            raise SettingsError(f"RATE_LIMITS: {item.strip()!r} is not name=limit/seconds") from exc
+    return tuple(rules)
 
 
 def _number(name: str, default: N, parse: Callable[[str], N]) -> N:
@@ -102,6 +118,12 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # Strict-Transport-Security max-age, when served behind TLS (0: not sent).
     hsts_seconds: int = 0
+    # Rate limits (app.core.ratelimit): RATE_LIMITS=off, or single rules changed with
+    # RATE_LIMITS=name=limit/seconds,...; the client IP is the peer's unless the peer is
+    # in TRUSTED_PROXIES (addresses or CIDRs), whose X-Forwarded-For is then read.
+    rate_limits_enabled: bool = True
+    rate_limits: tuple[tuple[str, int, float], ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -115,6 +137,11 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def validate(self) -> Settings:
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise SettingsError(f"TRUSTED_PROXIES: {proxy!r} is not an address") from exc
         if self.is_production:
             problems = []
             if not self.jwt_private_key_pem:
@@ -125,6 +152,8 @@ class Settings:
                 problems.append("VIDEO_APP_SECRET must be at least 32 bytes")
             if not self.public_base_url:
                 problems.append("PUBLIC_BASE_URL is required in production")
+            if not self.rate_limits_enabled:
+                problems.append("RATE_LIMITS=off is for benchmarks, not production")
             if not self.allowed_hosts or "*" in self.allowed_hosts:
                 problems.append("ALLOWED_HOSTS (the hosts this service answers for) is required")
             if problems:
@@ -174,6 +203,9 @@ def load_settings() -> Settings:
         public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         allowed_hosts=_list("ALLOWED_HOSTS"),
         hsts_seconds=_int("HSTS_SECONDS", defaults.hsts_seconds),
+        rate_limits_enabled=os.environ.get("RATE_LIMITS", "").strip().lower() != "off",
+        rate_limits=_rate_limits(os.environ.get("RATE_LIMITS", "")),
+        trusted_proxies=_list("TRUSTED_PROXIES"),
         ws_session_check_seconds=_float(
             "WS_SESSION_CHECK_SECONDS", defaults.ws_session_check_seconds
         ),

@@ -4,9 +4,11 @@
   rehashed on sign-in when the parameters change. Hashing runs in a thread.
 - An unknown email costs the same as a known one: the password is verified
   against a dummy hash, and the error is the same ``INVALID_CREDENTIALS``.
-- After ``MAX_FAILURES`` consecutive failures the account is locked for 1 minute,
-  doubling with every further failure up to 1 hour (``ACCOUNT_LOCKED``, even with
-  the right password, until it expires). A success resets the counter.
+- No lockout (anyone could lock any agent out): failures are throttled
+  (``app.core.ratelimit``) per IP, per account from one IP and per account from
+  anywhere, so an attacker is slowed to a crawl while the agent at another address signs
+  in. A throttled attempt is refused (``RATE_LIMITED`` with ``retryAfter``) before any
+  lookup, the same for known and unknown emails.
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
-from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app.core import clock
-from app.core.errors import Refused
+from app.core.errors import RateLimited, Refused
+from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
 from app.identity.partner_tokens import storable
@@ -35,9 +36,6 @@ from models.identity import User
 log = logging.getLogger("psyline.audit.identity")
 
 STAFF_ROLES = (Role.PSYCHOLOGIST, Role.CARE_AGENT, Role.ADMIN)
-MAX_FAILURES = 5
-BASE_LOCK_SECONDS = 60
-MAX_LOCK_SECONDS = 3600
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
 
@@ -94,8 +92,6 @@ async def create_staff(
     else:
         user.role = role
         user.password_hash = hash_
-        user.failed_logins = 0
-        user.locked_until = None
         if display_name:
             user.display_name = display_name
         await user.save()
@@ -108,48 +104,57 @@ async def create_staff(
     return user
 
 
-def _lock_seconds(failures: int) -> int:
-    factor: int = 2 ** max(failures - MAX_FAILURES, 0)
-    return min(BASE_LOCK_SECONDS * factor, MAX_LOCK_SECONDS)
-
-
 def _invalid() -> Refused:
     return Refused(IdentityErrorCode.INVALID_CREDENTIALS, "Wrong email or password.", "password")
 
 
+def _failure_keys(email: str, ip: str) -> tuple[tuple[str, str], ...]:
+    return (
+        ("staff_sign_in_ip", ip),
+        ("staff_sign_in_account_ip", f"{email}|{ip}"),
+        ("staff_sign_in_account", email),
+    )
+
+
 async def sign_in_staff(
-    settings: Settings, email: str, password: str, *, now: datetime | None = None
+    settings: Settings,
+    email: str,
+    password: str,
+    *,
+    limits: RateLimiter,
+    ip: str,
+    now: datetime | None = None,
 ) -> StaffSignIn:
     now = now or clock.now()
     email = normalise_email(email or "")[:254]
     password = (password or "")[:1024]
     if not storable(email, 254):
         email = ""
+    failures = _failure_keys(email, ip)
+    for rule, key in failures:
+        retry_after = await limits.check(rule, key)
+        if retry_after is not None:
+            log.info("staff sign-in throttled: rule=%s", rule)
+            raise RateLimited(retry_after)
+    try:
+        return await _sign_in(settings, email, password, now)
+    except Refused:
+        for rule, key in failures:
+            await limits.record(rule, key)
+        raise
+
+
+async def _sign_in(settings: Settings, email: str, password: str, now: datetime) -> StaffSignIn:
     user = await User.get_or_none(email=email, role__in=list(STAFF_ROLES)) if email else None
     hash_ = user.password_hash if user is not None and user.password_hash else _dummy_hash()
     ok = await asyncio.to_thread(_verify, hash_, password)
     if user is None or not user.password_hash:
         log.info("staff sign-in rejected: code=INVALID_CREDENTIALS user=-")
         raise _invalid()
-    if user.locked_until is not None and user.locked_until > now:
-        log.info("staff sign-in rejected: code=ACCOUNT_LOCKED user=%s", user.id)
-        raise Refused(
-            IdentityErrorCode.ACCOUNT_LOCKED,
-            "Too many failed attempts; try again later.",
-            "email",
-        )
     if not ok:
-        await User.filter(id=user.id).update(failed_logins=F("failed_logins") + 1)
-        failures = cast(  # Tortoise types a flat values_list() as a tuple
-            "int | None",
-            await User.filter(id=user.id).first().values_list("failed_logins", flat=True),
-        )
-        if failures is not None and failures >= MAX_FAILURES:
-            until = now + timedelta(seconds=_lock_seconds(int(failures)))
-            await User.filter(id=user.id).update(locked_until=until)
         log.info("staff sign-in rejected: code=INVALID_CREDENTIALS user=%s", user.id)
         raise _invalid()
-    changes: dict[str, object] = {"failed_logins": 0, "locked_until": None, "last_sign_in_at": now}
+    changes: dict[str, object] = {"last_sign_in_at": now}
     if _hasher.check_needs_rehash(user.password_hash):
         changes["password_hash"] = await asyncio.to_thread(_hasher.hash, password)
     await User.filter(id=user.id).update(**changes)
@@ -166,5 +171,5 @@ async def disable_staff(email: str) -> int | None:
         user = await User.get_or_none(email=normalise_email(email))
         if user is None or user.role is Role.CLIENT:
             return None
-        await User.filter(id=user.id).update(password_hash=None, failed_logins=0)
+        await User.filter(id=user.id).update(password_hash=None)
         return await revoke_sessions_of("staff_disabled", user_id=user.id)

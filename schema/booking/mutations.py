@@ -9,6 +9,7 @@ from __future__ import annotations
 import strawberry
 
 from app.booking import service as svc
+from app.identity.viewer import Viewer as ViewerPrincipal
 from models.booking import BookingStatus
 from schema.booking.types import Booking, BookingError
 from schema.catalogue.types import parse_slot_id
@@ -79,13 +80,22 @@ async def _finish(
     return FinishBookingPayload(booking=Booking.from_model(row))
 
 
+async def _throttled_viewer(info: Info) -> ViewerPrincipal:
+    """The signed-in viewer, counted against the booking rate limits (per client, per IP)."""
+    viewer = info.context.require_viewer()
+    await info.context.throttle(
+        ("booking_client", viewer.user_id), ("booking_ip", info.context.client_ip)
+    )
+    return viewer
+
+
 @strawberry.type
 class BookingMutation:
     @mutation(
         description="Books a slot for the signed-in client: a CONFIRMED booking with its price."
     )
     async def book_slot(self, info: Info, input: BookSlotInput) -> BookSlotPayload:
-        viewer = info.context.require_viewer()
+        viewer = await _throttled_viewer(info)
         row = await svc.book_slot(
             info.context.settings,
             viewer,
@@ -104,7 +114,7 @@ class BookingMutation:
         info: Info,
         input: CancelBookingInput,
     ) -> CancelBookingPayload:
-        viewer = info.context.require_viewer()
+        viewer = await _throttled_viewer(info)
         row = await svc.cancel_booking(
             info.context.settings, viewer, _booking_pk(input.booking_id), input.reason
         )
@@ -120,7 +130,7 @@ class BookingMutation:
         info: Info,
         input: RescheduleBookingInput,
     ) -> RescheduleBookingPayload:
-        viewer = info.context.require_viewer()
+        viewer = await _throttled_viewer(info)
         row = await svc.reschedule_booking(
             info.context.settings,
             viewer,

@@ -66,7 +66,7 @@ class ChatMutation:
             input.client_message_id,
             sla_seconds=info.context.settings.care_sla_seconds,
             broker=info.context.chat.pubsub,
-            limiter=info.context.chat.limiter,
+            limiter=info.context.runtime.limits,
         )
         return SendMessagePayload(message=Message.from_model(row))
 

@@ -115,6 +115,7 @@ class IdentityMutation:
     async def sign_in_with_partner(
         self, info: Info, input: SignInWithPartnerInput
     ) -> SignInPayload:
+        await info.context.throttle(("partner_sign_in_ip", info.context.client_ip))
         result = await sign_in_with_partner(
             info.context.settings, info.context.runtime.identity, input.partner_token
         )
@@ -127,6 +128,7 @@ class IdentityMutation:
     async def refresh_session(
         self, info: Info, input: RefreshSessionInput
     ) -> RefreshSessionPayload:
+        await info.context.throttle(("refresh_ip", info.context.client_ip))
         issued = await refresh_session(info.context.settings, input.refresh_token)
         return RefreshSessionPayload(session=SessionTokens.of(issued))
 
@@ -144,7 +146,13 @@ class IdentityMutation:
 
     @mutation(description="Staff (care agents, admins, psychologists) sign in.")
     async def sign_in_staff(self, info: Info, input: SignInStaffInput) -> StaffSignInPayload:
-        result = await sign_in_staff(info.context.settings, input.email, input.password)
+        result = await sign_in_staff(
+            info.context.settings,
+            input.email,
+            input.password,
+            limits=info.context.runtime.limits,
+            ip=info.context.client_ip,
+        )
         return StaffSignInPayload(
             session=SessionTokens.of(result.session), viewer=Viewer.from_user(result.user)
         )

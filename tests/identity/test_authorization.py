@@ -20,11 +20,11 @@ from websockets.asyncio.client import connect
 from app.booking import service as booking_svc
 from app.booking.service import SlotRef
 from app.chat import service as chat_svc
-from app.chat.runtime import ChatRuntime
 from app.core import clock
 from app.core.errors import Forbidden, NotVisible
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
+from app.runtime import Runtime
 from models.booking import Booking, BookingStatus
 from models.catalogue import Psychologist, Service
 from models.chat import Message
@@ -250,7 +250,7 @@ async def test_someone_elses_conversation_cannot_be_subscribed_to(
 
 # --- the service layer refuses too: every mutation, an unauthorized caller -----------------
 
-ServiceCall = Callable[[World, Settings, ChatRuntime], Awaitable[object]]
+ServiceCall = Callable[[World, Settings, Runtime], Awaitable[object]]
 
 
 def _as(who: SignedIn) -> Viewer:
@@ -308,8 +308,8 @@ SERVICE_REFUSALS: dict[str, tuple[type[Exception], ServiceCall] | str] = {
             "чужое",
             "svc-1",
             sla_seconds=s.care_sla_seconds,
-            broker=rt.pubsub,
-            limiter=rt.limiter,
+            broker=rt.chat.pubsub,
+            limiter=rt.limits,
         ),
     ),
     "markConversationRead": (
@@ -318,7 +318,9 @@ SERVICE_REFUSALS: dict[str, tuple[type[Exception], ServiceCall] | str] = {
     ),
     "assignConversation": (
         Forbidden,
-        lambda w, s, rt: chat_svc.assign_conversation(_as(w.owner), _conversation(w), rt.pubsub),
+        lambda w, s, rt: chat_svc.assign_conversation(
+            _as(w.owner), _conversation(w), rt.chat.pubsub
+        ),
     ),
 }
 
@@ -339,7 +341,7 @@ async def test_the_service_refuses_an_unauthorized_caller(
     before = await Booking.get(id=_booking(world))
     messages = await Message.filter(conversation_id=_conversation(world)).count()
     with pytest.raises(expected):
-        await call(world, settings, app.state.runtime.chat)
+        await call(world, settings, app.state.runtime)
     after = await Booking.get(id=before.id)
     assert (after.status, after.starts_at) == (before.status, before.starts_at)
     assert await Message.filter(conversation_id=_conversation(world)).count() == messages

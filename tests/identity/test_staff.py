@@ -1,17 +1,17 @@
-"""Staff sign-in: argon2 hashes, one error for unknown email and wrong password, lockout."""
+"""Staff sign-in: argon2 hashes, one error for unknown email and wrong password (the
+throttling of failures: tests/identity/test_throttling.py)."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from app.identity.staff import MAX_FAILURES, create_staff, disable_staff
+from app.identity.staff import create_staff, disable_staff
 from models.enums import Role
 from models.identity import User
 from tests.helpers import error_codes, gql, gql_raw, op
@@ -77,37 +77,6 @@ async def test_clients_cannot_sign_in_as_staff(client: httpx.AsyncClient) -> Non
     await User.create(role=Role.CLIENT, email=email, phone_e164=None)
     result = await staff_sign_in(client, email, PASSWORD)
     assert [e["code"] for e in result["errors"]] == ["INVALID_CREDENTIALS"]
-
-
-async def test_lockout_after_repeated_failures_then_back_off(
-    client: httpx.AsyncClient, agent: User
-) -> None:
-    email = agent.email
-    assert email
-    for _ in range(MAX_FAILURES):
-        result = await staff_sign_in(client, email, "bad password 123")
-        assert [e["code"] for e in result["errors"]] == ["INVALID_CREDENTIALS"]
-
-    locked = await staff_sign_in(client, email, PASSWORD)  # even the right password
-    assert [e["code"] for e in locked["errors"]] == ["ACCOUNT_LOCKED"]
-    user = await User.get(id=agent.id)
-    assert user.locked_until is not None
-    first_lock = user.locked_until - datetime.now(UTC)
-    assert timedelta(seconds=30) < first_lock <= timedelta(seconds=61)
-
-    # The lock expires; one more failure locks for twice as long.
-    await User.filter(id=agent.id).update(locked_until=datetime.now(UTC) - timedelta(seconds=1))
-    await staff_sign_in(client, email, "bad password 123")
-    user = await User.get(id=agent.id)
-    assert user.locked_until is not None
-    assert user.locked_until - datetime.now(UTC) > timedelta(seconds=90)
-
-    # After it expires, the right password works and resets the counter.
-    await User.filter(id=agent.id).update(locked_until=datetime.now(UTC) - timedelta(seconds=1))
-    ok = await staff_sign_in(client, email, PASSWORD)
-    assert ok["errors"] == []
-    user = await User.get(id=agent.id)
-    assert (user.failed_logins, user.locked_until) == (0, None)
 
 
 async def test_short_passwords_are_refused_by_create_staff(app: Any) -> None:
