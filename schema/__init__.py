@@ -26,6 +26,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from app.core.db import is_unavailable
 from app.core.errors import PublicError, TopLevelCode
 from schema.booking.mutations import BookingMutation
 from schema.booking.queries import BookingQuery
@@ -74,6 +75,9 @@ class PublicErrors(MaskErrors):
             variable = _invalid_variable(error)
             if variable is not None:
                 _shorten_variable_error(error, variable)
+            elif is_unavailable(error.original_error):
+                error.message = UNAVAILABLE_MESSAGE
+                error.extensions = {"code": TopLevelCode.UNAVAILABLE.value}
             elif isinstance(error.original_error, PublicError):
                 error.extensions = {
                     **(error.extensions or {}),
@@ -86,6 +90,7 @@ class PublicErrors(MaskErrors):
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.S)
 _INVALID_VARIABLE = re.compile(r"^Variable '\$(\w+)' (?:got|has) (?:an )?invalid value")
 MAX_ERROR_MESSAGE = 200
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable; try again in a few seconds."
 
 
 def _invalid_variable(error: GraphQLError) -> str | None:
@@ -108,7 +113,7 @@ def _should_mask(error: GraphQLError) -> bool:
     """Mask everything but our public errors and GraphQL's own (syntax, validation,
     invalid variable values)."""
     original = error.original_error
-    if original is None or _invalid_variable(error) is not None:
+    if original is None or _invalid_variable(error) is not None or is_unavailable(original):
         return False
     if isinstance(original, PublicError):
         return False
@@ -129,7 +134,13 @@ class PsylineSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
-            if _should_mask(error):
+            if is_unavailable(error.original_error):
+                log.warning(
+                    "database unavailable at %s: %s",
+                    error.path,
+                    type(error.original_error).__name__,
+                )
+            elif _should_mask(error):
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error)
             else:
                 original = error.original_error

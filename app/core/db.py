@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api.migrate import migrate as _migrate
 
 from app.core.settings import Settings, load_settings
@@ -84,3 +85,28 @@ async def migrate(settings: Settings) -> None:
     """Apply every pending migration (what `python -m app migrate` runs)."""
     await _migrate(config=tortoise_config(settings))
     await Tortoise.close_connections()
+
+
+def _unavailable_types() -> tuple[type[BaseException], ...]:
+    types: list[type[BaseException]] = [OSError, TimeoutError, DBConnectionError]
+    try:
+        import asyncpg.exceptions as pg  # type: ignore[import-untyped]  # no stubs
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return tuple(types)
+    types += [pg.PostgresConnectionError, pg.InterfaceError, pg.OperatorInterventionError]
+    return tuple(types)
+
+
+UNAVAILABLE_TYPES = _unavailable_types()
+
+
+def is_unavailable(exc: BaseException | None) -> bool:
+    """Did this fail because the database cannot be reached (down, restarting, network)?
+    The exception and its causes are looked at; anything else is a bug, not an outage."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, UNAVAILABLE_TYPES):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False

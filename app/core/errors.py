@@ -51,6 +51,7 @@ class TopLevelCode(StrEnum):
     QUERY_TOO_LARGE = "QUERY_TOO_LARGE"  # too many selections or repeats (schema.cost)
     TIMEOUT = "TIMEOUT"  # the operation ran past OPERATION_TIMEOUT_SECONDS
     RATE_LIMITED = "RATE_LIMITED"  # too many attempts: extensions.retryAfter (seconds)
+    UNAVAILABLE = "UNAVAILABLE"  # the database cannot be reached: retry (HTTP 503)
 
 
 class PublicError(Exception):

@@ -27,7 +27,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
-from app.core.db import close_db, open_db
+from app.core.db import close_db, is_unavailable, open_db
 from app.core.errors import TopLevelCode
 from app.core.logging import configure_logging
 from app.core.settings import Settings, load_settings
@@ -38,7 +38,7 @@ from app.web.console import console_routes
 from app.web.edge import Edge
 from app.web.limits import BodyLimit, timed_out
 from app.web.sockets import LimitedWebSocketAdapter, PsylineTransportWS
-from schema import build_schema
+from schema import UNAVAILABLE_MESSAGE, build_schema
 from schema.context import Context
 from schema.cost import MAX_REPEATS, Budget
 
@@ -86,7 +86,13 @@ class PsylineGraphQL(GraphQL[Context, None]):
         ctx = Context(settings=self.settings, runtime=runtime, request=request, response=response)
         if isinstance(request, WebSocket):
             return ctx  # the connection's: on_ws_connect authenticates it, each operation anew
-        return await ctx.authorize(request.headers.get("authorization"))
+        try:
+            return await ctx.authorize(request.headers.get("authorization"))
+        except Exception as exc:  # the session lookup could not reach the database
+            if is_unavailable(exc):
+                log.warning("database unavailable while authenticating: %s", type(exc).__name__)
+                raise HTTPException(503, UNAVAILABLE_MESSAGE) from None
+            raise
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate the socket from ``connection_init``; reject (close 4403) before ack.
@@ -112,7 +118,7 @@ class PsylineGraphQL(GraphQL[Context, None]):
         limit = self.settings.operation_timeout_seconds
         try:
             async with asyncio.timeout(limit) as deadline:
-                return await super().execute_single(
+                result = await super().execute_single(
                     request, request_adapter, sub_response, context, root_value, request_data
                 )
         except TimeoutError:
@@ -120,6 +126,12 @@ class PsylineGraphQL(GraphQL[Context, None]):
                 raise
             log.warning("operation stopped after %.1f s", limit)
             return ExecutionResult(data=None, errors=[timed_out(limit)])
+        if any(
+            (e.extensions or {}).get("code") == TopLevelCode.UNAVAILABLE
+            for e in result.errors or ()
+        ):
+            sub_response.status_code = 503  # the database is away: retry
+        return result
 
     def decode_json(self, data: str | bytes) -> object:
         """Strict JSON: UTF-8, bounded nesting, no NUL or lone surrogate in any string.
