@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from enum import Enum, StrEnum
 
@@ -88,3 +89,16 @@ class RateLimited(PublicError):
     def __init__(self, retry_after: float) -> None:
         seconds = max(1, math.ceil(retry_after))
         super().__init__(f"Too many attempts; try again in {seconds} s.", retryAfter=seconds)
+
+
+def raise_if_cancelled(exc: BaseException | None = None) -> None:
+    """Raise our task's cancellation if a library swallowed it.
+
+    redis-py (8.2), cancelled mid-command, finishes the command and returns normally (or
+    raises its own error) with the task still marked as cancelling: the time limit or the
+    client that went away would be ignored and the work would go on. Call this after such
+    an await and first thing in a broad ``except Exception`` around one.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from exc

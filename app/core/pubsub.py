@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from app.core.errors import raise_if_cancelled
 from app.core.settings import Settings
 
 log = logging.getLogger("psyline.pubsub")
@@ -167,7 +168,9 @@ class RedisPubSub(PubSub):
         """Best effort: the event is in the database already; subscribers repair gaps."""
         try:
             await self._redis.publish(self.prefix + channel, json.dumps(payload))
+            raise_if_cancelled()  # redis-py swallows a cancellation (see there)
         except Exception as exc:  # any Redis failure: log, do not fail the write
+            raise_if_cancelled(exc)
             log.warning("pubsub publish failed (%s); subscribers will resync", type(exc).__name__)
 
     async def _listen(self) -> None:

@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.core.errors import raise_if_cancelled
 from app.core.settings import Settings
 
 log = logging.getLogger("psyline.ratelimit")
@@ -147,7 +148,9 @@ class RedisRateLimiter(RateLimiter):
                 keys=[f"psyline:ratelimit:{name}:{key}"],
                 args=[math.ceil(rule.window_seconds * 1000), rule.limit, uuid.uuid4().hex, mode],
             )
+            raise_if_cancelled()  # redis-py swallows a cancellation (see there)
         except Exception as exc:  # Redis trouble: this process's windows answer
+            raise_if_cancelled(exc)
             log.warning("rate limiter: Redis unavailable (%s), local window", type(exc).__name__)
             return await self._local(name, key, add=mode != "check", check=mode != "record")
         return int(wait_ms) / 1000 if int(wait_ms) else None

@@ -15,7 +15,7 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 
 from app.core import clock, events
-from app.core.errors import Refused
+from app.core.errors import Refused, raise_if_cancelled
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
 from app.identity.events import UserRegistered
@@ -75,9 +75,10 @@ async def sign_in_with_partner(
     if created:
         try:
             await events.emit(UserRegistered(user=user, partner=verified.partner))
-        except Exception:
+        except Exception as exc:
             # A failing listener must not fail the sign-in; listeners are idempotent
             # and their owners see this line.
+            raise_if_cancelled(exc)
             log.exception("UserRegistered listener failed for %s", user)
     session = await start_session(settings, user, partner=verified.partner, now=now)
     return PartnerSignIn(user=user, session=session, is_new_user=created)

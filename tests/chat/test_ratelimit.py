@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -67,5 +68,22 @@ async def test_redis_down_falls_back_to_the_local_window() -> None:
     limiter = RedisRateLimiter("redis://127.0.0.1:1/0", {"r": Rule(2, 10)})
     try:
         assert [await limiter.hit("r", "x") is None for _ in range(3)] == [True, True, False]
+    finally:
+        await limiter.close()
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="needs TEST_REDIS_URL")
+async def test_a_time_limit_around_a_redis_call_still_fires() -> None:
+    """redis-py finishes a cancelled command and returns as if nothing happened: the
+    limiter re-raises the cancellation, so time limits and client disconnects work."""
+    assert TEST_REDIS_URL
+    limiter = RedisRateLimiter(TEST_REDIS_URL)
+    try:
+        await limiter.hit("booking_client", "warm-up")
+        for _ in range(20):
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(1e-6):
+                    await limiter.hit("booking_client", uuid.uuid4().hex)
     finally:
         await limiter.close()
