@@ -1,3 +1,4 @@
+# ruff: noqa: S603, S310 - our own commands, 127.0.0.1 URLs
 """A bounded schemathesis run against the running app, anonymous and signed in.
 
 Called by ``.ci/run``: migrates and seeds the demo data into a temporary SQLite file,
@@ -23,7 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-SIGN_IN = "mutation($t: String!) { signInWithPartner(input: {partnerToken: $t}) { session { accessToken } } }"
+SIGN_IN = (
+    "mutation($t: String!) { signInWithPartner(input: {partnerToken: $t}) "
+    "{ session { accessToken } } }"
+)
 
 
 def free_port() -> int:
@@ -36,7 +40,7 @@ def post(url: str, body: dict[str, object]) -> dict[str, object]:
     request = urllib.request.Request(
         url, json.dumps(body).encode(), {"content-type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - 127.0.0.1
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())  # type: ignore[no-any-return]
 
 
@@ -56,12 +60,14 @@ def main() -> int:
         port = free_port()
         url = f"http://127.0.0.1:{port}/graphql"
         log = Path(var) / "serve.log"
-        server = subprocess.Popen([PY, "-m", "app", "serve", "--port", str(port)], cwd=ROOT,
-                                  env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
+        server = subprocess.Popen(
+            [PY, "-m", "app", "serve", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
         try:
             for _ in range(100):
                 try:
-                    urllib.request.urlopen(url.replace("/graphql", "/healthz"), timeout=1)  # noqa: S310
+                    urllib.request.urlopen(url.replace("/graphql", "/healthz"), timeout=1)
                     break
                 except OSError:
                     time.sleep(0.1)

@@ -95,6 +95,10 @@ class PubSub:
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
         self._dispatch(channel, payload)
 
+    async def reachable(self) -> bool | None:
+        """Is the shared broker reachable? None: there is none (in-process)."""
+        return None
+
     def _dispatch(self, channel: str, payload: dict[str, Any]) -> None:
         for sub in list(self._subscribers.get(channel, ())):
             sub.deliver(payload)
@@ -163,6 +167,15 @@ class RedisPubSub(PubSub):
                 await self._listener
             self._listener = None
         await self._redis.aclose()
+
+    async def reachable(self) -> bool | None:
+        try:
+            async with asyncio.timeout(1.0):
+                await self._redis.ping()
+        except Exception as exc:
+            raise_if_cancelled(exc)
+            return False
+        return True
 
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
         """Best effort: the event is in the database already; subscribers repair gaps."""

@@ -187,12 +187,23 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
+        """The database is required (503 without it); Redis only degrades live delivery
+        (replayed when it is back), so without it the answer stays 200, "degraded":
+        taking every instance out of rotation would stop sign-in and booking too."""
+        checks: dict[str, str] = {}
         try:
             await connections.get("default").execute_query("SELECT 1")
+            checks["database"] = "up"
         except Exception:  # any driver failure means "not ready"
             log.warning("readiness check failed: database unreachable")
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "up"})
+            checks["database"] = "down"
+        redis = await request.app.state.runtime.chat.pubsub.reachable()
+        if redis is not None:
+            checks["redis"] = "up" if redis else "down"
+        if checks["database"] == "down":
+            return JSONResponse({"status": "unavailable", **checks}, status_code=503)
+        status = "degraded" if checks.get("redis") == "down" else "ok"
+        return JSONResponse({"status": status, **checks})
 
     graphql = PsylineGraphQL(settings)
     routes = [

@@ -38,10 +38,15 @@ async def test_healthz(client: httpx.AsyncClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-async def test_readyz_checks_the_database(client: httpx.AsyncClient) -> None:
+async def test_readyz_checks_the_database_and_redis(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "up"}
+    expected = {"status": "ok", "database": "up"}
+    if settings.redis_url:
+        expected["redis"] = "up"
+    assert response.json() == expected
 
 
 async def test_introspection_works_in_development(client: httpx.AsyncClient) -> None:

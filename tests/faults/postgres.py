@@ -1,7 +1,7 @@
 """A PostgreSQL of the test's own, on its own port, that the test can stop and start.
 
 Built from the server binaries of this machine (``/usr/lib/postgresql/*/bin``): the
-tests skip without them, and fail instead when ``PSYLINE_REQUIRE_POSTGRES`` is set (CI).
+tests skip without them, and fail instead when ``PSYLINE_REQUIRE_FAULT_SERVERS`` is set (CI).
 As root, the cluster is run by the ``postgres`` user (``initdb`` refuses root).
 """
 
@@ -18,8 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
+from tests.faults import required
 from tests.servers import free_port
 
 
@@ -29,13 +28,7 @@ def _bin_dir() -> Path | None:
 
 
 def require_binaries() -> Path:
-    bin_dir = _bin_dir()
-    if bin_dir is None:
-        reason = "needs the PostgreSQL server binaries (/usr/lib/postgresql/*/bin)"
-        if os.environ.get("PSYLINE_REQUIRE_POSTGRES"):
-            pytest.fail(reason + "; PSYLINE_REQUIRE_POSTGRES is set, so these tests must run")
-        pytest.skip(reason)
-    return bin_dir
+    return required(_bin_dir(), "the PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
 
 
 @dataclass
