@@ -7,6 +7,7 @@ a service call) with a runtime of its own.
 
 - ``chat``: pub/sub, shared delivery reads, the SLA watcher;
 - ``limits``: the rate limits (in process, or shared through Redis);
+- ``persisted``: the automatic persisted queries' texts (the same);
 - ``identity``: the partners' JWKS cache and the used-jti purge throttle;
 - ``schedules``: working hours and policies of catalogue-wide slot searches;
 - ``sockets``: the open WebSockets, their caps and the sweeper that ends them with
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 
 from app.booking.availability import ScheduleCache
 from app.chat.runtime import ChatRuntime, chat_runtime
+from app.core.persisted import PersistedQueries, make_persisted_queries
 from app.core.ratelimit import RateLimiter, make_rate_limiter
 from app.core.settings import Settings
 from app.identity.runtime import IdentityRuntime
@@ -31,6 +33,7 @@ from app.identity.sockets import LiveSockets, swept
 class Runtime:
     chat: ChatRuntime
     limits: RateLimiter = field(default_factory=RateLimiter)
+    persisted: PersistedQueries = field(default_factory=PersistedQueries)
     identity: IdentityRuntime = field(default_factory=IdentityRuntime)
     schedules: ScheduleCache = field(default_factory=ScheduleCache)
     sockets: LiveSockets = field(default_factory=LiveSockets)
@@ -44,8 +47,10 @@ async def open_runtime(settings: Settings, *, watch_sla: bool = True) -> AsyncIt
         check_seconds=settings.ws_session_check_seconds,
     )
     limits = make_rate_limiter(settings)
+    persisted = make_persisted_queries(settings.redis_url)
     try:
         async with chat_runtime(settings, watch_sla=watch_sla) as chat, swept(sockets):
-            yield Runtime(chat=chat, limits=limits, sockets=sockets)
+            yield Runtime(chat=chat, limits=limits, persisted=persisted, sockets=sockets)
     finally:
+        await persisted.close()
         await limits.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -30,6 +32,7 @@ from tortoise import connections
 from app.core.db import close_db, is_unavailable, open_db
 from app.core.errors import TopLevelCode
 from app.core.logging import configure_logging
+from app.core.persisted import resolve as resolve_persisted
 from app.core.settings import Settings, load_settings
 from app.core.text import first_text_problem
 from app.runtime import Runtime, open_runtime
@@ -114,7 +117,18 @@ class PsylineGraphQL(GraphQL[Context, None]):
         root_value: None,
         request_data: Any,
     ) -> ExecutionResult:
-        """Strawberry's, within ``OPERATION_TIMEOUT_SECONDS`` (then a TIMEOUT error)."""
+        """Strawberry's, with automatic persisted queries (``app.core.persisted``) and
+        within ``OPERATION_TIMEOUT_SECONDS`` (then a TIMEOUT error)."""
+        persisted = await resolve_persisted(
+            context.runtime.persisted, request_data.query, request_data.extensions
+        )
+        if persisted is not None:
+            if persisted.error is not None:
+                message, code = persisted.error
+                return ExecutionResult(
+                    data=None, errors=[GraphQLError(message, extensions={"code": code})]
+                )
+            request_data = dataclasses.replace(request_data, query=persisted.query)
         limit = self.settings.operation_timeout_seconds
         try:
             async with asyncio.timeout(limit) as deadline:
@@ -132,6 +146,12 @@ class PsylineGraphQL(GraphQL[Context, None]):
         ):
             sub_response.status_code = 503  # the database is away: retry
         return result
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a GET that carries a persisted query (``extensions`` without ``query``)."""
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         """Strict JSON: UTF-8, bounded nesting, no NUL or lone surrogate in any string.
