@@ -66,6 +66,11 @@ def test_production_refuses_to_start_on_development_secrets(
         load_settings()
 
     monkeypatch.setenv("RATE_LIMITS", "booking_client=10/30")
+    monkeypatch.setenv("ALLOWED_ORIGINS", "*")
+    with pytest.raises(SettingsError, match="ALLOWED_ORIGINS"):
+        load_settings()
+
+    monkeypatch.setenv("ALLOWED_ORIGINS", "https://app.clinic.example")
     settings = load_settings()
     assert settings.rate_limits == (("booking_client", 10, 30.0),)
     assert settings.is_production

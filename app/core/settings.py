@@ -152,6 +152,8 @@ class Settings:
                 problems.append("VIDEO_APP_SECRET must be at least 32 bytes")
             if not self.public_base_url:
                 problems.append("PUBLIC_BASE_URL is required in production")
+            if "*" in self.allowed_origins:
+                problems.append("ALLOWED_ORIGINS=* is refused in production: list the origins")
             if not self.rate_limits_enabled:
                 problems.append("RATE_LIMITS=off is for benchmarks, not production")
             if not self.allowed_hosts or "*" in self.allowed_hosts:

@@ -16,6 +16,7 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -185,6 +186,34 @@ class PsylineGraphQL(GraphQL[Context, None]):
         return render_graphiql(request)
 
 
+# What browser clients send besides the CORS-safelisted headers (Apollo adds its two).
+CORS_HEADERS = (
+    "authorization",
+    "content-type",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "x-request-id",
+)
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """Browsers on the origins in ALLOWED_ORIGINS (exact, or ``*`` outside production) may
+    call the API; without the setting only the same origin may (no CORS headers at all).
+    The same list lets their WebSockets in (strawberry checks ``Origin``). No cookies are
+    involved (the token travels in ``Authorization``), so no credentials mode."""
+    if not settings.allowed_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=list(CORS_HEADERS),
+            max_age=600,
+        )
+    ]
+
+
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Starlette:
     """The ASGI app. Its lifespan opens the database and the runtime; an app given
     ``runtime`` (a second app over an already open process, in tests) uses that instead
@@ -240,6 +269,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         lifespan=lifespan,
         middleware=[
             Middleware(Edge, hsts_seconds=settings.hsts_seconds),
+            *_cors(settings),
             *(
                 [Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))]
                 if settings.allowed_hosts
