@@ -184,3 +184,21 @@ async def test_the_access_log_holds_no_query_string(
     assert lines[-1].startswith("GET /graphql 200 ")
     assert "SECRET-1" not in caplog.text
     assert "__typename" not in caplog.text
+
+
+async def test_large_answers_are_gzipped_for_clients_that_accept_it(
+    client: httpx.AsyncClient,
+) -> None:
+    from tests.helpers import op
+
+    body = {"query": op("Catalogue"), "variables": {"first": 20}}
+    plain = await client.post("/graphql", json=body, headers={"accept-encoding": "identity"})
+    packed = await client.post("/graphql", json=body, headers={"accept-encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.json() == plain.json()
+    assert packed.num_bytes_downloaded * 5 < plain.num_bytes_downloaded
+    small = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"accept-encoding": "gzip"}
+    )
+    assert "content-encoding" not in small.headers  # under 1 KB: not worth it
