@@ -61,6 +61,31 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
     print(f"wrote {out}")
 
 
+def cmd_schema_changes(args: argparse.Namespace) -> None:
+    from schema import build_schema
+    from schema.evolution import RELEASED, compare
+
+    changes = compare(RELEASED.read_text(encoding="utf-8"), build_schema()._schema)
+    for change in changes.breaking:
+        mark = "intended" if change in changes.intended else "BREAKING"
+        print(f"{mark}\t{change}")
+    for change in changes.dangerous:
+        print(f"dangerous\t{change}")
+    if changes.unintended:
+        raise SystemExit(1)
+
+
+def cmd_release_schema(args: argparse.Namespace) -> None:
+    from schema.evolution import INTENDED, RELEASED
+
+    RELEASED.write_text(export_schema_sdl(), encoding="utf-8")
+    kept = [
+        line for line in INTENDED.read_text(encoding="utf-8").splitlines() if line.startswith("#")
+    ]
+    INTENDED.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    print(f"wrote {RELEASED}; the intended breaking changes are cleared")
+
+
 def cmd_fetch_assets(args: argparse.Namespace) -> None:
     from app.web.assets import fetch_all
 
@@ -86,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--psychologists", type=int, default=112, help="approved psychologists")
     p.set_defaults(func=cmd_seed)
 
+    p = sub.add_parser(
+        "schema-changes", help="the live schema against the last release (exit 1: breaking)"
+    )
+    p.set_defaults(func=cmd_schema_changes)
+    p = sub.add_parser("release-schema", help="record the live schema as the released one")
+    p.set_defaults(func=cmd_release_schema)
     p = sub.add_parser("export-schema", help="write the SDL of the live schema")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p.set_defaults(func=cmd_export_schema)
