@@ -10,11 +10,11 @@ import asyncio
 import sys
 from pathlib import Path
 
-from app.cli import identity
+from app.cli import documents, identity
 from app.cli.runner import run_with_db
 from app.core.settings import ROOT, load_settings
 
-COMMAND_MODULES = (identity,)
+COMMAND_MODULES = (identity, documents)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

@@ -121,6 +121,8 @@ class Settings:
     # Rate limits (app.core.ratelimit): RATE_LIMITS=off, or single rules changed with
     # RATE_LIMITS=name=limit/seconds,...; the client IP is the peer's unless the peer is
     # in TRUSTED_PROXIES (addresses or CIDRs), whose X-Forwarded-For is then read.
+    # Only registered operations run (app.web.documents); recommended in production.
+    trusted_documents_only: bool = False
     rate_limits_enabled: bool = True
     rate_limits: tuple[tuple[str, int, float], ...] = ()
     trusted_proxies: tuple[str, ...] = ()
@@ -205,6 +207,7 @@ def load_settings() -> Settings:
         public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         allowed_hosts=_list("ALLOWED_HOSTS"),
         hsts_seconds=_int("HSTS_SECONDS", defaults.hsts_seconds),
+        trusted_documents_only=_bool(os.environ.get("TRUSTED_DOCUMENTS_ONLY"), False),
         rate_limits_enabled=os.environ.get("RATE_LIMITS", "").strip().lower() != "off",
         rate_limits=_rate_limits(os.environ.get("RATE_LIMITS", "")),
         trusted_proxies=_list("TRUSTED_PROXIES"),

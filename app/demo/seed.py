@@ -7,10 +7,23 @@ be safe to re-run.
 
 from __future__ import annotations
 
-from app.core.settings import Settings
+from app.core.settings import ROOT, Settings
 from app.demo.booking import seed_booking
 from app.demo.catalogue import DEFAULT_PSYCHOLOGISTS, seed_catalogue
 from app.demo.identity import seed_identity
+from app.web.documents import operations_of_file, register
+
+# The shared contract next to this checkout: what the demo apps send.
+CONTRACT_DIR = ROOT.parent / "shared" / "contract"
+
+
+async def seed_documents() -> str | None:
+    """Register the contract's operations as trusted documents (when it is there)."""
+    files = sorted(CONTRACT_DIR.glob("*.graphql")) if CONTRACT_DIR.is_dir() else []
+    added = 0
+    for path in files:
+        added += await register(operations_of_file(path), path.name)
+    return f"{added} trusted documents registered" if added else None
 
 
 async def seed_demo(settings: Settings, psychologists: int = DEFAULT_PSYCHOLOGISTS) -> str:
@@ -18,5 +31,6 @@ async def seed_demo(settings: Settings, psychologists: int = DEFAULT_PSYCHOLOGIS
         await seed_catalogue(settings, psychologists),
         await seed_identity(settings),
         await seed_booking(settings),
+        await seed_documents(),
     ]
     return "; ".join(s for s in summaries if s) or "nothing to do"

@@ -40,6 +40,7 @@ from app.core.text import first_text_problem
 from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
 from app.web.console import console_routes
+from app.web.documents import trusted_text
 from app.web.edge import Edge
 from app.web.limits import BodyLimit, timed_out
 from app.web.sockets import LimitedWebSocketAdapter, PsylineTransportWS
@@ -121,9 +122,20 @@ class PsylineGraphQL(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Strawberry's, with automatic persisted queries (``app.core.persisted``) and
         within ``OPERATION_TIMEOUT_SECONDS`` (then a TIMEOUT error)."""
-        persisted = await resolve_persisted(
-            context.runtime.persisted, request_data.query, request_data.extensions
-        )
+        if self.settings.trusted_documents_only:  # registered documents only (app.web.documents)
+            extension = (request_data.extensions or {}).get("persistedQuery")
+            digest = extension.get("sha256Hash") if isinstance(extension, dict) else None
+            trusted = await trusted_text(
+                request_data.query, digest if isinstance(digest, str) else None
+            )
+            if isinstance(trusted, GraphQLError):
+                return ExecutionResult(data=None, errors=[trusted])
+            request_data = dataclasses.replace(request_data, query=trusted)
+            persisted = None
+        else:
+            persisted = await resolve_persisted(
+                context.runtime.persisted, request_data.query, request_data.extensions
+            )
         if persisted is not None:
             if persisted.error is not None:
                 message, code = persisted.error

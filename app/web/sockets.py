@@ -40,6 +40,7 @@ from strawberry.utils.aio import aclosing
 
 from app.core.errors import TopLevelCode
 from app.identity.sockets import LiveSocket, SocketEnd
+from app.web.documents import trusted_text
 from app.web.limits import timed_out
 from schema import MAX_TOKENS
 from schema.context import Context
@@ -118,6 +119,14 @@ class PsylineTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             self.context.connection_authorization
         )
         settings = context.settings
+        if settings.trusted_documents_only:  # registered documents only (app.web.documents)
+            trusted = await trusted_text(operation.query, None)
+            if isinstance(trusted, GraphQLError):
+                await operation.send_operation_message(
+                    {"id": operation.id, "type": "error", "payload": [trusted.formatted]}
+                )
+                return
+            operation.query = trusted
         # Queries and mutations have a time limit; a subscription lives as long as its socket.
         limit = None if _is_subscription(operation) else settings.operation_timeout_seconds
         try:
