@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from app.core.errors import Forbidden, NotVisible
+from app.core.messages import Msg
 from models.enums import Role
 
 # --- who is asking ----------------------------------------------------------------------
@@ -85,11 +86,11 @@ def is_client(who: Principal) -> bool:
 
 
 def booking_not_found() -> NotVisible:
-    return NotVisible("No such booking.", "bookingId")
+    return NotVisible(Msg.NO_SUCH_BOOKING, "bookingId")
 
 
 def conversation_not_found() -> NotVisible:
-    return NotVisible("No such conversation.", "conversationId")
+    return NotVisible(Msg.NO_SUCH_CONVERSATION, "conversationId")
 
 
 # --- bookings ---------------------------------------------------------------------------
@@ -174,7 +175,7 @@ def require_complete_booking(
     if can_complete_booking(who, psychologist_user_id):
         return
     if is_booking_client(who, booking):
-        raise Forbidden("Only the psychologist or an admin can close a session.")
+        raise Forbidden(Msg.CLOSE_SESSION_FORBIDDEN)
     raise booking_not_found()
 
 
@@ -234,7 +235,7 @@ def require_post_to_conversation(who: Principal, conversation: Owned | None) -> 
 def require_subscribe_conversation(who: Principal, conversation: Owned | None) -> Owned:
     """``messageAdded``: a subscription has no payload, so the refusal is top-level."""
     if conversation is None or not can_read_conversation(who, conversation):
-        raise Forbidden("No such conversation, or it is not yours.")
+        raise Forbidden(Msg.CONVERSATION_NOT_YOURS)
     return conversation
 
 
@@ -246,11 +247,11 @@ def can_book_for_self(who: Principal) -> bool:
 
 def require_book_for_self(who: Principal) -> None:
     if not can_book_for_self(who):
-        raise Forbidden("Only clients book sessions; staff accounts cannot.")
+        raise Forbidden(Msg.ONLY_CLIENTS_BOOK)
 
 
 def _care_team_only() -> Forbidden:
-    return Forbidden("Only the care team may do this.")
+    return Forbidden(Msg.CARE_TEAM_ONLY)
 
 
 def require_view_care_queue(who: Principal) -> None:
@@ -265,4 +266,4 @@ def require_assign_conversation(who: Principal) -> None:
 
 def require_care_stats(who: Principal) -> None:
     if not can_view_care_stats(who):
-        raise Forbidden("Only admins may see the care statistics.")
+        raise Forbidden(Msg.CARE_STATS_ADMINS)

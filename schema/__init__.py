@@ -28,6 +28,7 @@ from strawberry.types import ExecutionContext
 
 from app.core.db import is_unavailable
 from app.core.errors import PublicError, TopLevelCode
+from app.core.messages import Msg, locale_of
 from schema.booking.mutations import BookingMutation
 from schema.booking.queries import BookingQuery
 from schema.booking.types import Booking
@@ -69,6 +70,8 @@ class PublicErrors(MaskErrors):
         self.suggestions = suggestions
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        locale = locale_of(self.execution_context.context)
+        self.error_message = Msg.INTERNAL_SERVER_ERROR.render(locale)  # what masking says
         for error in errors:
             if not self.suggestions:
                 error.message = _SUGGESTION.sub("", error.message)
@@ -76,9 +79,10 @@ class PublicErrors(MaskErrors):
             if variable is not None:
                 _shorten_variable_error(error, variable)
             elif is_unavailable(error.original_error):
-                error.message = UNAVAILABLE_MESSAGE
+                error.message = Msg.UNAVAILABLE.render(locale)
                 error.extensions = {"code": TopLevelCode.UNAVAILABLE.value}
             elif isinstance(error.original_error, PublicError):
+                error.message = error.original_error.render(locale)
                 error.extensions = {
                     **(error.extensions or {}),
                     **error.original_error.extensions,
@@ -90,7 +94,6 @@ class PublicErrors(MaskErrors):
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.S)
 _INVALID_VARIABLE = re.compile(r"^Variable '\$(\w+)' (?:got|has) (?:an )?invalid value")
 MAX_ERROR_MESSAGE = 200
-UNAVAILABLE_MESSAGE = "The service is briefly unavailable; try again in a few seconds."
 
 
 def _invalid_variable(error: GraphQLError) -> str | None:

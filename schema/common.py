@@ -13,6 +13,7 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.types.field import StrawberryField
 
 from app.core.errors import NotVisible, Refusal
+from app.core.messages import Locale
 from models import enums
 
 # strawberry.enum() registers the enum class in place and returns it; plain aliases keep
@@ -57,7 +58,7 @@ class PayloadError:
     code_enum: ClassVar[type[Enum]]
 
     @classmethod
-    def of(cls, exc: Refusal) -> Any:
+    def of(cls, exc: Refusal, locale: Locale) -> Any:
         enum = cls.code_enum
         if isinstance(exc, NotVisible):
             code = enum.__members__.get("NOT_FOUND")
@@ -65,7 +66,7 @@ class PayloadError:
             code = getattr(exc, "code", None)
         if not isinstance(code, enum):
             raise TypeError(f"{code!r} is not a {enum.__name__}")
-        return cls(code=code, message=exc.message, field=exc.field)  # type: ignore[call-arg]
+        return cls(code=code, message=exc.render(locale), field=exc.field)  # type: ignore[call-arg]
 
 
 @dataclass_transform(kw_only_default=True, field_specifiers=(strawberry.field, StrawberryField))
@@ -101,7 +102,8 @@ class RefusalsAsPayload(FieldExtension):
         try:
             return await next_(source, info, **kwargs)
         except Refusal as exc:
-            return self.payload_type(errors=[self.payload_type.error_type.of(exc)])
+            locale = info.context.locale
+            return self.payload_type(errors=[self.payload_type.error_type.of(exc, locale)])
 
 
 def mutation(*, description: str | None = None) -> Any:

@@ -18,6 +18,7 @@ from strawberry.types import Info as _Info
 
 from app.chat.runtime import ChatRuntime
 from app.core.errors import AuthError, RateLimited
+from app.core.messages import Locale, Msg, negotiate
 from app.core.net import client_ip
 from app.core.settings import Settings
 from app.identity.authenticate import authenticate
@@ -112,6 +113,15 @@ class Context:
         return value if isinstance(value, str) and value else None
 
     @property
+    def locale(self) -> Locale:
+        """The caller's language for messages: ``connectionParams.locale`` on a socket, else
+        ``Accept-Language``, else Russian (``app.core.messages.negotiate``)."""
+        request = self.request
+        params = self.connection_params if isinstance(self.connection_params, dict) else {}
+        header = request.headers.get("accept-language") if request is not None else None
+        return negotiate(header, params.get("locale"))
+
+    @property
     def client_ip(self) -> str:
         """The caller's IP address (``app.core.net``: proxies in TRUSTED_PROXIES honoured)."""
         request = self.request
@@ -137,7 +147,7 @@ class Context:
         if self.auth_error is not None:
             raise self.auth_error
         if self.viewer is None:
-            raise AuthError("Sign in first: this field needs an access token.")
+            raise AuthError(Msg.UNAUTHENTICATED)
         return self.viewer
 
 

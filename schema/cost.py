@@ -61,6 +61,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.schema_directive import Location
 
 from app.core.errors import TopLevelCode
+from app.core.messages import DEFAULT_LOCALE, Locale, Message, Msg, locale_of, render_any
 from app.core.text import text_problem
 
 log = logging.getLogger("psyline.graphql")
@@ -124,7 +125,9 @@ class SizeLimits:
     max_repeats: int
 
 
-def document_size_refusal(document: DocumentNode, limits: SizeLimits) -> GraphQLError | None:
+def document_size_refusal(
+    document: DocumentNode, limits: SizeLimits, locale: Locale = DEFAULT_LOCALE
+) -> GraphQLError | None:
     """A refusal if the document has too many selections or repeats, else None."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -139,16 +142,16 @@ def document_size_refusal(document: DocumentNode, limits: SizeLimits) -> GraphQL
     repeated = counter.repeated
     if repeated is not None:
         return _refusal(
-            f"`{repeated}` is selected more than {limits.max_repeats} times in one place; "
-            "select it once.",
+            Msg.TOO_MANY_REPEATS(field=repeated, limit=limits.max_repeats),
             TopLevelCode.QUERY_TOO_LARGE,
+            locale=locale,
             maxRepeats=limits.max_repeats,
         )
     if total > limits.max_selections:
         return _refusal(
-            f"The document selects more than {limits.max_selections} fields (fragments "
-            "expanded); split it into smaller operations.",
+            Msg.TOO_MANY_SELECTIONS(limit=limits.max_selections),
             TopLevelCode.QUERY_TOO_LARGE,
+            locale=locale,
             maxSelections=limits.max_selections,
         )
     return None
@@ -220,8 +223,14 @@ def unsafe_literal_refusal(document: DocumentNode) -> GraphQLError | None:
     return _refusal(check.problem, TopLevelCode.BAD_USER_INPUT) if check.problem else None
 
 
-def _refusal(message: str, code: TopLevelCode, **extensions: object) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code.value, **extensions})
+def _refusal(
+    message: str | Message,
+    code: TopLevelCode,
+    locale: Locale = DEFAULT_LOCALE,
+    **extensions: object,
+) -> GraphQLError:
+    """graphql-core's own wording (a str) stays English; catalogue messages are rendered."""
+    return GraphQLError(render_any(message, locale), extensions={"code": code.value, **extensions})
 
 
 # ------------------------------------------------------------------ cost, after validation
@@ -417,7 +426,7 @@ def _failing_closed() -> Iterator[None]:
         raise
     except Exception:
         log.exception("request limits: the analysis failed")
-        raise _refusal("Unexpected error.", TopLevelCode.INTERNAL_SERVER_ERROR) from None
+        raise _refusal(Msg.INTERNAL_SERVER_ERROR, TopLevelCode.INTERNAL_SERVER_ERROR) from None
 
 
 class RequestLimits(SchemaExtension):
@@ -434,7 +443,7 @@ class RequestLimits(SchemaExtension):
         document = context.graphql_document
         with _failing_closed():
             refusal = (
-                document_size_refusal(document, self.budget.size)
+                document_size_refusal(document, self.budget.size, locale_of(context.context))
                 or unsafe_literal_refusal(document)
                 if document
                 else None
@@ -462,9 +471,9 @@ class RequestLimits(SchemaExtension):
             # A GraphQLError with its extensions, as validation errors are: an exception
             # from this hook bypasses the error-shaping extension.
             raise _refusal(
-                f"This operation would cost {self.cost}, over the budget of {self.budget.cost}: "
-                "ask for fewer items (`first`/`last`) or fewer nested lists.",
+                Msg.QUERY_TOO_COSTLY(cost=self.cost, budget=self.budget.cost),
                 TopLevelCode.QUERY_TOO_COSTLY,
+                locale=locale_of(context.context),
                 cost=self.cost,
                 budget=self.budget.cost,
             )

@@ -16,6 +16,7 @@ from strawberry.types import Info
 
 from app.core.cursors import b64decode, b64encode, decode_cursor
 from app.core.errors import BadInput
+from app.core.messages import Msg
 
 T = TypeVar("T")
 
@@ -63,7 +64,7 @@ NodeResolver = Callable[[Info, int], Awaitable[Any]]
 async def resolve_node(info: Info, global_id: str, resolvers: dict[str, NodeResolver]) -> Any:
     parsed = parse_global_id(global_id)
     if parsed is None:
-        raise BadInput("Malformed ID: it was not issued by this API.")
+        raise BadInput(Msg.MALFORMED_ID)
     type_name, pk = parsed
     resolver = resolvers.get(type_name)
     if resolver is None or not pk.isdigit() or len(pk) > 18:
@@ -120,15 +121,15 @@ class PageArgs:
         default: int = 20,
     ) -> PageArgs:
         if first is not None and last is not None:
-            raise BadInput("Pass either `first` or `last`, not both.")
+            raise BadInput(Msg.FIRST_OR_LAST)
         for name, value in (("first", first), ("last", last)):
             if value is not None and value < 0:
-                raise BadInput(f"`{name}` must not be negative.")
+                raise BadInput(Msg.NEGATIVE_ARGUMENT(name=name))
         if last is not None or (before is not None and first is None):
             size = default if last is None else last
             return cls(min(size, MAX_PAGE_SIZE), False, decode_cursor(before))
         if before is not None:
-            raise BadInput("`before` goes with `last`.")
+            raise BadInput(Msg.BEFORE_WITH_LAST)
         size = default if first is None else first
         return cls(min(size, MAX_PAGE_SIZE), True, decode_cursor(after))
 

@@ -74,9 +74,10 @@ async def gql(
     query: str,
     variables: dict[str, Any] | None = None,
     token: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run an operation and assert it has no top-level errors; return ``data``."""
-    body = await gql_raw(client, query, variables, token)
+    body = await gql_raw(client, query, variables, token, headers)
     assert not body.get("errors"), body.get("errors")
     data: dict[str, Any] = body["data"]
     return data

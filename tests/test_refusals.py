@@ -8,6 +8,7 @@ from strawberry.types.base import StrawberryList
 from app.booking.errors import BookingErrorCode
 from app.chat.errors import ChatErrorCode
 from app.core.errors import NotVisible, Refused
+from app.core.messages import Locale, Msg
 from schema import build_schema
 from schema.booking.types import BookingError
 from schema.common import RefusalsAsPayload
@@ -19,16 +20,21 @@ def test_a_bare_string_code_is_refused_at_the_raise_site() -> None:
         Refused("SLOT_TAKEN", "typo")  # type: ignore[arg-type]
 
 
+def test_a_message_is_a_catalogue_entry_never_a_literal() -> None:
+    with pytest.raises(TypeError, match="catalogue"):
+        Refused(ChatErrorCode.EMPTY_MESSAGE, "Write something")  # type: ignore[arg-type]
+
+
 def test_a_code_of_another_domain_is_a_programming_error() -> None:
     with pytest.raises(TypeError, match="not a BookingErrorCode"):
-        BookingError.of(Refused(ChatErrorCode.RATE_LIMITED, "wrong domain"))
+        BookingError.of(Refused(ChatErrorCode.RATE_LIMITED, Msg.CHAT_TOO_FAST), Locale.RU)
 
 
 def test_not_visible_becomes_the_payload_domains_not_found() -> None:
-    error = BookingError.of(NotVisible("No such booking.", "bookingId"))
+    error = BookingError.of(NotVisible(Msg.NO_SUCH_BOOKING, "bookingId"), Locale.RU)
     assert (error.code, error.field) == (BookingErrorCode.NOT_FOUND, "bookingId")
     with pytest.raises(TypeError):  # identity has no NOT_FOUND: a policy bug, not an answer
-        IdentityError.of(NotVisible("No such thing.", "id"))
+        IdentityError.of(NotVisible(Msg.NOT_FOUND, "id"), Locale.RU)
 
 
 def test_every_mutation_answers_refusals_in_its_payload_errors_listed_last() -> None:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from app.catalogue import service as catalogue
+from app.core.messages import Msg
 from tests.helpers import gql_raw
 
 
@@ -22,7 +23,7 @@ async def test_a_server_fault_is_masked_and_logged(
         body = await gql_raw(client, "{ psychologists(first: 1) { totalCount } }")
     assert body["data"] is None or body["data"]["psychologists"] is None
     [error] = body["errors"]
-    assert error["message"] == "Unexpected error."
+    assert error["message"] == Msg.INTERNAL_SERVER_ERROR.render()  # in Russian
     assert "fire" not in str(body)
     assert "Traceback" not in str(body)
     # The operator sees what happened, with the traceback, in the server log.

@@ -34,6 +34,7 @@ from tortoise.queryset import QuerySet
 
 from app.booking.slots import Schedule, WeeklyHours, iter_free_starts, to_datetime
 from app.core.errors import BadInput
+from app.core.messages import Msg
 from app.core.sql import any_of, bind, epoch, fetch_rows
 from models.booking import (
     OCCUPYING_STATUSES,
@@ -349,9 +350,9 @@ async def slots_in_window(
     """A profile's availability: every free slot in ``[start, end)`` (at most 31 days)."""
     start, end = require_aware(start, "from"), require_aware(end, "to")
     if end <= start:
-        raise BadInput("`to` must be later than `from`.")
+        raise BadInput(Msg.AVAILABILITY_RANGE)
     if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):
-        raise BadInput(f"The availability window is at most {MAX_AVAILABILITY_DAYS} days.")
+        raise BadInput(Msg.AVAILABILITY_WINDOW(days=MAX_AVAILABILITY_DAYS))
     result = await search(
         [(psychologist_id, timezone)], kind, now, per_psychologist=None, until=end, start=start
     )
@@ -360,7 +361,7 @@ async def slots_in_window(
 
 def require_aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise BadInput(f"`{field}` needs a UTC offset, e.g. 2026-05-01T10:00:00+03:00.")
+        raise BadInput(Msg.NEEDS_UTC_OFFSET(field=field))
     return value
 
 

@@ -36,6 +36,7 @@ from app.booking.slots import cells, is_free
 from app.booking.video import new_room_name
 from app.core import clock
 from app.core.errors import Refused
+from app.core.messages import Msg
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
 from app.policy import (
@@ -124,9 +125,7 @@ async def _insert_confirmed(
 
 def _just_taken() -> Refused:
     """The database refused the insert: another booking took the time first."""
-    return Refused(
-        BookingErrorCode.SLOT_UNAVAILABLE, "This time was just taken by someone else.", "slotId"
-    )
+    return Refused(BookingErrorCode.SLOT_UNAVAILABLE, Msg.SLOT_TAKEN, "slotId")
 
 
 async def _lock_client(client_id: int) -> None:
@@ -161,7 +160,7 @@ def _replay(existing: Booking, slot: SlotRef | None) -> Booking:
     if not _same_slot(existing, slot):
         raise Refused(
             BookingErrorCode.IDEMPOTENCY_KEY_REUSED,
-            "This idempotency key was already used for another slot; use a new key.",
+            Msg.IDEMPOTENCY_KEY_REUSED,
             "idempotencyKey",
         )
     return existing
@@ -169,31 +168,23 @@ def _replay(existing: Booking, slot: SlotRef | None) -> Booking:
 
 async def _load_slot(slot: SlotRef | None, now: datetime) -> tuple[Psychologist, Service]:
     if slot is None:
-        raise Refused(
-            BookingErrorCode.INVALID_SLOT, "This is not a slot ID issued by this API.", "slotId"
-        )
+        raise Refused(BookingErrorCode.INVALID_SLOT, Msg.INVALID_SLOT, "slotId")
     if slot.starts_at <= now:
-        raise Refused(BookingErrorCode.SLOT_IN_PAST, "This slot has already started.", "slotId")
+        raise Refused(BookingErrorCode.SLOT_IN_PAST, Msg.SLOT_IN_PAST, "slotId")
     p = await Psychologist.get_or_none(id=slot.psychologist_id)
     if p is None:
-        raise Refused(
-            BookingErrorCode.INVALID_SLOT, "This is not a slot ID issued by this API.", "slotId"
-        )
+        raise Refused(BookingErrorCode.INVALID_SLOT, Msg.INVALID_SLOT, "slotId")
     if p.vetting_status != VettingStatus.APPROVED:
         raise Refused(
             BookingErrorCode.PSYCHOLOGIST_UNAVAILABLE,
-            "This psychologist is not taking bookings.",
+            Msg.PSYCHOLOGIST_UNAVAILABLE,
             "slotId",
         )
     service = await Service.get_or_none(id=slot.service_id, psychologist_id=p.id)
     if service is None:
-        raise Refused(
-            BookingErrorCode.INVALID_SLOT, "This is not a slot ID issued by this API.", "slotId"
-        )
+        raise Refused(BookingErrorCode.INVALID_SLOT, Msg.INVALID_SLOT, "slotId")
     if not service.is_active:
-        raise Refused(
-            BookingErrorCode.SLOT_UNAVAILABLE, "This service is no longer offered.", "slotId"
-        )
+        raise Refused(BookingErrorCode.SLOT_UNAVAILABLE, Msg.SERVICE_WITHDRAWN, "slotId")
     return p, service
 
 
@@ -212,12 +203,12 @@ async def _check_client(
     elif await active.count() >= settings.max_active_bookings:
         raise Refused(
             BookingErrorCode.TOO_MANY_BOOKINGS,
-            f"You can hold at most {settings.max_active_bookings} upcoming bookings.",
+            Msg.TOO_MANY_BOOKINGS(limit=settings.max_active_bookings),
         )
     if await active.filter(starts_at__lt=end, ends_at__gt=start).exists():
         raise Refused(
             BookingErrorCode.OVERLAPS_OWN_BOOKING,
-            "You already have a booking at this time.",
+            Msg.OVERLAPS_OWN_BOOKING,
             "slotId",
         )
 
@@ -242,13 +233,11 @@ async def _checked_slot(
     except (ZoneInfoNotFoundError, ValueError) as exc:  # a broken time zone in the profile
         raise Refused(
             BookingErrorCode.PSYCHOLOGIST_UNAVAILABLE,
-            "This psychologist is not taking bookings.",
+            Msg.PSYCHOLOGIST_UNAVAILABLE,
             "slotId",
         ) from exc
     if not free:
-        raise Refused(
-            BookingErrorCode.SLOT_UNAVAILABLE, "This time is no longer available.", "slotId"
-        )
+        raise Refused(BookingErrorCode.SLOT_UNAVAILABLE, Msg.SLOT_UNAVAILABLE, "slotId")
     blocked_until = end + timedelta(minutes=max(0, policy.buffer_minutes))
     return Placement(p, service, start, end, blocked_until)
 
@@ -270,7 +259,7 @@ async def book_slot(
     if not key or len(key) > MAX_KEY_LENGTH:
         raise Refused(
             BookingErrorCode.INVALID_INPUT,
-            f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters.",
+            Msg.IDEMPOTENCY_KEY_LENGTH(limit=MAX_KEY_LENGTH),
             "idempotencyKey",
         )
     existing = await Booking.get_or_none(client_id=client_id, idempotency_key=key)
@@ -278,9 +267,7 @@ async def book_slot(
         return _replay(existing, slot)
     try:
         if promo_code is not None and promo_code.strip():
-            raise Refused(
-                BookingErrorCode.PROMO_CODE_INVALID, "This promo code is not valid.", "promoCode"
-            )
+            raise Refused(BookingErrorCode.PROMO_CODE_INVALID, Msg.PROMO_CODE_INVALID, "promoCode")
         placement = await _checked_slot(settings, client_id, slot, now)
         try:
             async with in_transaction():
@@ -341,14 +328,12 @@ async def cancel_booking(
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
         raise Refused(
             BookingErrorCode.INVALID_INPUT,
-            f"reason is at most {MAX_REASON_LENGTH} characters.",
+            Msg.REASON_TOO_LONG(limit=MAX_REASON_LENGTH),
             "reason",
         )
     booking = await _client_booking(viewer, booking_id)
     if booking.status != BookingStatus.CONFIRMED or booking.starts_at <= now:
-        raise Refused(
-            BookingErrorCode.NOT_CANCELLABLE, "Only upcoming confirmed bookings can be cancelled."
-        )
+        raise Refused(BookingErrorCode.NOT_CANCELLABLE, Msg.NOT_CANCELLABLE)
     free_until = booking.starts_at - timedelta(hours=settings.free_cancellation_hours)
     status = BookingStatus.CANCELLED if now <= free_until else BookingStatus.LATE_CANCELLED
     async with in_transaction():
@@ -356,9 +341,7 @@ async def cancel_booking(
             booking, status=status, cancel_reason=reason or None, cancelled_at=now, updated_at=now
         )
         if not changed:
-            raise Refused(
-                BookingErrorCode.NOT_CANCELLABLE, "This booking has just changed; reload it."
-            )
+            raise Refused(BookingErrorCode.NOT_CANCELLABLE, Msg.BOOKING_CHANGED)
         await _release(booking.id)
     return booking
 
@@ -379,15 +362,13 @@ async def reschedule_booking(
     now = _now(now)
     old = await _client_booking(viewer, booking_id)
     if old.status != BookingStatus.CONFIRMED or old.starts_at <= now:
-        raise Refused(
-            BookingErrorCode.NOT_RESCHEDULABLE, "Only upcoming confirmed bookings can be moved."
-        )
+        raise Refused(BookingErrorCode.NOT_RESCHEDULABLE, Msg.NOT_RESCHEDULABLE)
     if slot is not None and (
         slot.psychologist_id != old.psychologist_id or slot.service_id != old.service_id
     ):
         raise Refused(
             BookingErrorCode.INVALID_SLOT,
-            "Pick a new time of the same psychologist and service; book anew otherwise.",
+            Msg.RESCHEDULE_SAME_SERVICE,
             "slotId",
         )
     client_id: int = old.client_id
@@ -400,9 +381,7 @@ async def reschedule_booking(
             )
             changed = await _leave_confirmed(old, status=BookingStatus.RESCHEDULED, updated_at=now)
             if not changed:
-                raise Refused(
-                    BookingErrorCode.NOT_RESCHEDULABLE, "This booking has just changed; reload it."
-                )
+                raise Refused(BookingErrorCode.NOT_RESCHEDULABLE, Msg.BOOKING_CHANGED)
             await _release(old.id)
             new = await _insert_confirmed(
                 client_id,
@@ -432,11 +411,11 @@ async def finish_booking(
     p = await Psychologist.get(id=booking.psychologist_id)
     require_complete_booking(viewer, booking, p.user_id)  # type: ignore[attr-defined]
     if booking.status != BookingStatus.CONFIRMED:
-        raise Refused(BookingErrorCode.INVALID_STATUS, "Only confirmed bookings can be closed.")
+        raise Refused(BookingErrorCode.INVALID_STATUS, Msg.INVALID_STATUS)
     if now < booking.ends_at:
-        raise Refused(BookingErrorCode.BOOKING_NOT_ENDED, "The session has not ended yet.")
+        raise Refused(BookingErrorCode.BOOKING_NOT_ENDED, Msg.BOOKING_NOT_ENDED)
     if not await _leave_confirmed(booking, status=status, updated_at=now):
-        raise Refused(BookingErrorCode.INVALID_STATUS, "This booking has just changed; reload it.")
+        raise Refused(BookingErrorCode.INVALID_STATUS, Msg.BOOKING_CHANGED)
     return booking
 
 

@@ -14,6 +14,7 @@ from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from app.core.errors import BadInput
+from app.core.messages import Msg
 from models.catalogue import Psychologist, Service, search_key
 from models.enums import ClientType, ServiceKind, VettingStatus
 
@@ -50,7 +51,7 @@ def filtered(flt: CatalogueFilter) -> QuerySet[Psychologist]:
         qs = qs.filter(client_types_csv__contains=f",{flt.client_type.value},")
     if flt.service_kind is not None or flt.max_price is not None:
         if flt.max_price is not None and flt.max_price < 0:
-            raise BadInput("`maxPrice` must not be negative.")
+            raise BadInput(Msg.NEGATIVE_PRICE)
         services = Service.filter(is_active=True)
         if flt.service_kind is not None:
             services = services.filter(kind=flt.service_kind)
@@ -62,7 +63,7 @@ def filtered(flt: CatalogueFilter) -> QuerySet[Psychologist]:
     if flt.search:
         term = flt.search.strip()
         if len(term) > MAX_SEARCH_LENGTH:
-            raise BadInput(f"`search` is at most {MAX_SEARCH_LENGTH} characters.")
+            raise BadInput(Msg.SEARCH_TOO_LONG(limit=MAX_SEARCH_LENGTH))
         if term:
             qs = qs.filter(search_name__contains=search_key(term))
     if flt.only_ids is not None:

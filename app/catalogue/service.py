@@ -20,6 +20,7 @@ from app.booking.availability import RankKey, ScheduleCache
 from app.catalogue import soonest
 from app.catalogue.filters import CatalogueFilter, filtered
 from app.core.cursors import CursorCodec
+from app.core.messages import Msg
 from models.catalogue import Psychologist, Review, Service, search_key
 from models.enums import ServiceKind
 
@@ -69,7 +70,7 @@ async def with_availability(
     return replace(flt, available_before=None, only_ids=ids)
 
 
-WRONG_CURSOR = "Invalid cursor: it belongs to another ordering or list."
+WRONG_CURSOR = Msg.WRONG_ORDER_CURSOR
 # One cursor kind per ordering: (sort value, id); SOONEST_AVAILABLE: (slot epoch, id).
 CURSORS = {order: CursorCodec(order.value, (int, int), WRONG_CURSOR) for order in PsychologistOrder}
 

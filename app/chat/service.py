@@ -24,6 +24,7 @@ from app import policy
 from app.chat.errors import ChatErrorCode
 from app.core import clock, events
 from app.core.errors import Refused
+from app.core.messages import Msg
 from app.core.pubsub import PubSub
 from app.core.ratelimit import RateLimiter
 from app.identity.events import UserRegistered
@@ -100,11 +101,11 @@ def clean_text(text: str) -> str:
     """Trimmed text of 1..4000 characters without control characters (newline, tab allowed)."""
     text = text.replace("\r\n", "\n").strip()
     if not text:
-        raise Refused(ChatErrorCode.EMPTY_MESSAGE, "Write something first.", "text")
+        raise Refused(ChatErrorCode.EMPTY_MESSAGE, Msg.EMPTY_MESSAGE, "text")
     if len(text) > MAX_TEXT_LENGTH:
         raise Refused(
             ChatErrorCode.MESSAGE_TOO_LONG,
-            f"A message holds at most {MAX_TEXT_LENGTH} characters.",
+            Msg.MESSAGE_TOO_LONG(limit=MAX_TEXT_LENGTH),
             "text",
         )
     for char in text:
@@ -113,7 +114,7 @@ def clean_text(text: str) -> str:
         if unicodedata.category(char) in ("Cc", "Cs"):
             raise Refused(
                 ChatErrorCode.INVALID_CHARACTERS,
-                "The message holds control characters.",
+                Msg.INVALID_CHARACTERS,
                 "text",
             )
     return text
@@ -128,7 +129,7 @@ def clean_client_message_id(value: str) -> str:
     ):
         raise Refused(
             ChatErrorCode.INVALID_CLIENT_MESSAGE_ID,
-            f"clientMessageId must be 1 to {MAX_CLIENT_MESSAGE_ID_LENGTH} printable characters.",
+            Msg.INVALID_CLIENT_MESSAGE_ID(limit=MAX_CLIENT_MESSAGE_ID_LENGTH),
             "clientMessageId",
         )
     return value
@@ -160,7 +161,7 @@ async def send_message(
     if await limiter.hit("chat_message", str(viewer.user_id)) is not None:
         raise Refused(
             ChatErrorCode.RATE_LIMITED,
-            "Too many messages at once; wait a few seconds and send again.",
+            Msg.CHAT_TOO_FAST,
         )
     try:
         message, publications = await _store_message(
@@ -271,7 +272,7 @@ async def mark_read(viewer: Viewer, conversation_id: int | None, up_to: int | No
     ):
         raise Refused(
             ChatErrorCode.INVALID_CURSOR,
-            "upTo must be the cursor of a message of this conversation.",
+            Msg.INVALID_CURSOR,
             "upTo",
         )
     marker, created = await ReadMarker.get_or_create(
@@ -303,7 +304,7 @@ async def assign_conversation(
         if current.assignee_id != viewer.user_id:
             raise Refused(
                 ChatErrorCode.ALREADY_ASSIGNED,
-                "Another agent has taken this conversation.",
+                Msg.ALREADY_ASSIGNED,
                 "conversationId",
             )
         return current

@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from app.core.errors import BadInput
+from app.core.messages import Msg
 
-INVALID = "Invalid cursor: use a cursor returned by this connection."
+INVALID = Msg.INVALID_PAGE_CURSOR
 MAX_TEXT = 512
 
 
@@ -60,7 +61,7 @@ def _read(value: Any, kind: type) -> Any:
 class CursorCodec:
     tag: str
     kinds: tuple[type, ...]
-    message: str = INVALID
+    message: Msg = INVALID
 
     def encode(self, *values: Any) -> str:
         if len(values) != len(self.kinds):

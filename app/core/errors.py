@@ -18,21 +18,34 @@ import asyncio
 import math
 from enum import Enum, StrEnum
 
+from graphql import GraphQLError
+
+from app.core.messages import Locale, Message, Msg, Text, for_code, text_of
+
 
 class Refusal(Exception):
-    """Base of payload errors: a message for developers and the input field at fault."""
+    """Base of payload errors: a catalogue message (``app.core.messages``) and the input
+    field at fault. ``message`` is its English text, for logs; clients get ``render``."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: Message, field: str | None = None) -> None:
+        self.text: Text = text_of(message)
+        self.message = str(self.text)
+        super().__init__(self.message)
         self.field = field
+
+    def render(self, locale: Locale) -> str:
+        return self.text.render(locale)
 
 
 class Refused(Refusal):
-    def __init__(self, code: Enum, message: str, field: str | None = None) -> None:
+    """A payload error with its code; the message defaults to the code's own."""
+
+    def __init__(
+        self, code: Enum, message: Message | None = None, field: str | None = None
+    ) -> None:
         if not isinstance(code, Enum):
             raise TypeError(f"error codes are enum members, not {type(code).__name__}: {code!r}")
-        super().__init__(message, field)
+        super().__init__(message if message is not None else for_code(code), field)
         self.code = code
 
 
@@ -53,6 +66,11 @@ class TopLevelCode(StrEnum):
     TIMEOUT = "TIMEOUT"  # the operation ran past OPERATION_TIMEOUT_SECONDS
     RATE_LIMITED = "RATE_LIMITED"  # too many attempts: extensions.retryAfter (seconds)
     UNAVAILABLE = "UNAVAILABLE"  # the database cannot be reached: retry (HTTP 503)
+    # Automatic persisted queries (app.core.persisted) and trusted documents (app.web.documents)
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"  # as Apollo's router names it
 
 
 class PublicError(Exception):
@@ -62,13 +80,17 @@ class PublicError(Exception):
     code: TopLevelCode = TopLevelCode.INTERNAL_SERVER_ERROR
 
     def __init__(
-        self, message: str, code: TopLevelCode | None = None, **extensions: object
+        self, message: Message | None = None, code: TopLevelCode | None = None, **extensions: object
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extensions = extensions
         if code is not None:
             self.code = code
+        self.text: Text = text_of(message if message is not None else for_code(self.code))
+        self.message = str(self.text)  # English, for logs; clients get ``render``
+        super().__init__(self.message)
+        self.extensions = extensions
+
+    def render(self, locale: Locale) -> str:
+        return self.text.render(locale)
 
 
 class AuthError(PublicError):
@@ -88,7 +110,16 @@ class RateLimited(PublicError):
 
     def __init__(self, retry_after: float) -> None:
         seconds = max(1, math.ceil(retry_after))
-        super().__init__(f"Too many attempts; try again in {seconds} s.", retryAfter=seconds)
+        super().__init__(Msg.RATE_LIMITED(seconds=seconds), retryAfter=seconds)
+
+
+def public_graphql_error(
+    message: Message, code: TopLevelCode, locale: Locale, **extensions: object
+) -> GraphQLError:
+    """A top-level error built outside the schema's error shaping, in the caller's language."""
+    return GraphQLError(
+        text_of(message).render(locale), extensions={"code": code.value, **extensions}
+    )
 
 
 def raise_if_cancelled(exc: BaseException | None = None) -> None:

@@ -24,7 +24,8 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from app.core.errors import raise_if_cancelled
+from app.core.errors import TopLevelCode, raise_if_cancelled
+from app.core.messages import Msg
 
 log = logging.getLogger("psyline.persisted")
 
@@ -32,9 +33,9 @@ MAX_ENTRIES = 10_000
 REDIS_TTL_SECONDS = 7 * 24 * 3600
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
-NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
-HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
-NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+NOT_FOUND = TopLevelCode.PERSISTED_QUERY_NOT_FOUND
+HASH_MISMATCH = TopLevelCode.PERSISTED_QUERY_HASH_MISMATCH
+NOT_SUPPORTED = TopLevelCode.PERSISTED_QUERY_NOT_SUPPORTED
 
 
 def sha256_hex(text: str) -> str:
@@ -106,10 +107,10 @@ class Resolved:
     """The query text to run, or the error (message, code) to answer instead."""
 
     query: str | None = None
-    error: tuple[str, str] | None = None
+    error: tuple[Msg, TopLevelCode] | None = None
 
 
-def _error(message: str, code: str) -> Resolved:
+def _error(message: Msg, code: TopLevelCode) -> Resolved:
     return Resolved(error=(message, code))
 
 
@@ -121,16 +122,16 @@ async def resolve(
     if persisted is None:
         return None
     if not isinstance(persisted, dict) or persisted.get("version") != 1:
-        return _error("Only persisted query version 1 is supported.", NOT_SUPPORTED)
+        return _error(Msg.PERSISTED_QUERY_NOT_SUPPORTED, NOT_SUPPORTED)
     digest = persisted.get("sha256Hash")
     if not isinstance(digest, str) or not _HEX64.match(digest):
-        return _error("sha256Hash must be 64 lowercase hex digits.", HASH_MISMATCH)
+        return _error(Msg.PERSISTED_QUERY_HASH_FORMAT, HASH_MISMATCH)
     if query is None:
         stored = await store.get(digest)
         if stored is None:
-            return _error("PersistedQueryNotFound", NOT_FOUND)  # Apollo's exact message
+            return _error(Msg.PERSISTED_QUERY_NOT_FOUND, NOT_FOUND)  # Apollo's exact message
         return Resolved(query=stored)
     if sha256_hex(query) != digest:
-        return _error("The query's SHA-256 does not match sha256Hash.", HASH_MISMATCH)
+        return _error(Msg.PERSISTED_QUERY_HASH_MISMATCH, HASH_MISMATCH)
     await store.put(digest, query)
     return Resolved(query=query)

@@ -11,6 +11,7 @@ subscriptions end with their session through ``app.identity.sockets``.
 from __future__ import annotations
 
 from app.core.errors import AuthError
+from app.core.messages import Msg
 from app.core.settings import Settings
 from app.identity.sessions import session_is_active
 from app.identity.tokens import bearer_token, decode_access_token
@@ -28,5 +29,5 @@ async def authenticate(settings: Settings, authorization: str | None) -> Viewer 
     return viewer
 
 
-SESSION_ENDED = "The session has ended; sign in again."
-TOKEN_EXPIRED = "Access token has expired; refresh the session and resubscribe with `after`."  # noqa: S105 - a message
+SESSION_ENDED = Msg.SESSION_ENDED
+TOKEN_EXPIRED = Msg.SOCKET_TOKEN_EXPIRED

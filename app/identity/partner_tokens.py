@@ -37,6 +37,7 @@ from tortoise.exceptions import IntegrityError
 
 from app.core import clock
 from app.core.errors import Refused
+from app.core.messages import Message, Msg
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
 from app.identity.keys import ASYMMETRIC_ALGORITHMS, dummy_key, key_fits, partner_key
@@ -64,7 +65,9 @@ class VerifiedPartnerToken:
 class PartnerTokenError(Refused):
     partner: Partner | None = None  # the token's partner if known, for the audit line only
 
-    def __init__(self, code: IdentityErrorCode, message: str, detail: str | None = None) -> None:
+    def __init__(
+        self, code: IdentityErrorCode, message: Message, detail: str | None = None
+    ) -> None:
         super().__init__(code, message, FIELD)
         self.detail = detail or code.value  # for the audit line only
 
@@ -74,7 +77,7 @@ def _not_accepted(detail: str) -> PartnerTokenError:
     outwardly (an attacker learns nothing about which step failed); the audit log says."""
     return PartnerTokenError(
         IdentityErrorCode.INVALID_TOKEN,
-        "The token is not signed by an accepted partner key.",
+        Msg.TOKEN_NOT_ACCEPTED,
         detail,
     )
 
@@ -82,23 +85,17 @@ def _not_accepted(detail: str) -> PartnerTokenError:
 def normalise_phone(raw: Any) -> str:
     """A valid mobile number in E.164, or ``INVALID_PHONE``."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 32:
-        raise PartnerTokenError(
-            IdentityErrorCode.INVALID_PHONE, "The token has no usable phone_number claim."
-        )
+        raise PartnerTokenError(IdentityErrorCode.INVALID_PHONE, Msg.TOKEN_NO_PHONE)
     try:
         number = phonenumbers.parse(raw, "RU")
     except phonenumbers.NumberParseException as exc:
-        raise PartnerTokenError(
-            IdentityErrorCode.INVALID_PHONE, "phone_number is not a phone number."
-        ) from exc
+        raise PartnerTokenError(IdentityErrorCode.INVALID_PHONE, Msg.TOKEN_PHONE_INVALID) from exc
     mobile = (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     )
     if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in mobile:
-        raise PartnerTokenError(
-            IdentityErrorCode.INVALID_PHONE, "phone_number is not a valid mobile number."
-        )
+        raise PartnerTokenError(IdentityErrorCode.INVALID_PHONE, Msg.TOKEN_PHONE_NOT_MOBILE)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -125,16 +122,14 @@ def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def _check_header(header: dict[str, Any]) -> PartnerTokenError | None:
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ASYMMETRIC_ALGORITHMS:
-        return PartnerTokenError(
-            IdentityErrorCode.INVALID_TOKEN, "The token's algorithm is not accepted."
-        )
+        return PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, Msg.TOKEN_ALGORITHM)
     if "crit" in header or "b64" in header:
-        return PartnerTokenError(
-            IdentityErrorCode.INVALID_TOKEN, "The token uses an unsupported critical header."
-        )
+        return PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, Msg.TOKEN_CRITICAL_HEADER)
     kid = header.get("kid")
     if kid is not None and (not isinstance(kid, str) or len(kid) > 255):
-        return PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, "The token's kid is malformed.")
+        return PartnerTokenError(
+            IdentityErrorCode.INVALID_TOKEN, Msg.TOKEN_CLAIM_MALFORMED(claim="kid")
+        )
     return None
 
 
@@ -170,13 +165,11 @@ async def _verify(
         len(token) > MAX_PARTNER_TOKEN_BYTES
         or len(token.encode("utf-8", "surrogatepass")) > MAX_PARTNER_TOKEN_BYTES
     ):
-        raise PartnerTokenError(IdentityErrorCode.TOKEN_TOO_LARGE, "The token is larger than 8 KB.")
+        raise PartnerTokenError(IdentityErrorCode.TOKEN_TOO_LARGE, Msg.TOKEN_TOO_LARGE)
     try:
         header, unverified = _peek(token)
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
-        raise PartnerTokenError(
-            IdentityErrorCode.INVALID_TOKEN, "The token is not a well-formed JWT."
-        ) from exc
+        raise PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, Msg.TOKEN_NOT_JWT) from exc
 
     failure = _check_header(header)
     alg = header.get("alg") if failure is None else "RS256"
@@ -213,25 +206,19 @@ async def _verify(
             options={"require": REQUIRED_CLAIMS, "verify_sub": False, "verify_jti": False},
         )
     except jwt.ExpiredSignatureError:
-        failure = failure or PartnerTokenError(
-            IdentityErrorCode.TOKEN_EXPIRED, "The token has expired."
-        )
+        failure = failure or PartnerTokenError(IdentityErrorCode.TOKEN_EXPIRED, Msg.TOKEN_EXPIRED)
     except jwt.ImmatureSignatureError:
         failure = failure or PartnerTokenError(
-            IdentityErrorCode.TOKEN_NOT_YET_VALID, "The token is not valid yet."
+            IdentityErrorCode.TOKEN_NOT_YET_VALID, Msg.TOKEN_NOT_YET_VALID
         )
     except jwt.InvalidAudienceError:
-        failure = failure or PartnerTokenError(
-            IdentityErrorCode.INVALID_TOKEN, "The token is not meant for us (aud)."
-        )
+        failure = failure or PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, Msg.TOKEN_AUDIENCE)
     except jwt.MissingRequiredClaimError as exc:
         failure = failure or PartnerTokenError(
-            IdentityErrorCode.INVALID_TOKEN, f"The token lacks the required claim {exc.claim}."
+            IdentityErrorCode.INVALID_TOKEN, Msg.TOKEN_CLAIM_MISSING(claim=exc.claim)
         )
     except (jwt.PyJWTError, ValueError, TypeError):
-        failure = failure or PartnerTokenError(
-            IdentityErrorCode.INVALID_TOKEN, "The token's signature is invalid."
-        )
+        failure = failure or PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, Msg.TOKEN_SIGNATURE)
     if failure is not None:
         failure.partner = partner
         raise failure
@@ -253,20 +240,22 @@ async def _check_claims(
     exp, iat = claims["exp"], claims["iat"]
     # NumericDate is a JSON number (RFC 7519 2): PyJWT would accept "1999999999" too.
     if any(not _numeric_date(claims.get(c, 0)) for c in ("exp", "iat", "nbf")):
-        raise PartnerTokenError(
-            IdentityErrorCode.INVALID_TOKEN, "exp, iat and nbf must be JSON numbers."
-        )
+        raise PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, Msg.TOKEN_DATES)
     if int(exp) - int(iat) > MAX_LIFETIME_SECONDS:
         raise PartnerTokenError(
             IdentityErrorCode.TOKEN_LIFETIME_TOO_LONG,
-            "The token may live at most 10 minutes (exp - iat).",
+            Msg.TOKEN_LIFETIME_TOO_LONG,
         )
     jti = claims["jti"]
     if not storable(jti):
-        raise PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, "The token's jti is malformed.")
+        raise PartnerTokenError(
+            IdentityErrorCode.INVALID_TOKEN, Msg.TOKEN_CLAIM_MALFORMED(claim="jti")
+        )
     subject = claims.get("sub")
     if subject is not None and not storable(subject):
-        raise PartnerTokenError(IdentityErrorCode.INVALID_TOKEN, "The token's sub is malformed.")
+        raise PartnerTokenError(
+            IdentityErrorCode.INVALID_TOKEN, Msg.TOKEN_CLAIM_MALFORMED(claim="sub")
+        )
     phone = normalise_phone(claims.get("phone_number"))
     expires_at = datetime.fromtimestamp(int(exp), UTC)
     await consume_jti(partner, jti, expires_at, now, runtime)
@@ -290,8 +279,6 @@ async def consume_jti(
             expires_at=expires_at + timedelta(seconds=2 * LEEWAY_SECONDS),
         )
     except IntegrityError as exc:
-        raise PartnerTokenError(
-            IdentityErrorCode.TOKEN_REPLAYED, "This token has already been used."
-        ) from exc
+        raise PartnerTokenError(IdentityErrorCode.TOKEN_REPLAYED, Msg.TOKEN_REPLAYED) from exc
     if runtime.purge_used_jtis.due():
         await UsedJti.filter(expires_at__lt=now).delete()

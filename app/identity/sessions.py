@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 
 from app.core import clock
 from app.core.errors import Refused
+from app.core.messages import Msg
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
 from app.identity.tokens import issue_access_token
@@ -128,7 +129,7 @@ async def revoke_sessions_of(
 def _invalid() -> Refused:
     return Refused(
         IdentityErrorCode.INVALID_REFRESH_TOKEN,
-        "The refresh token is invalid or expired; sign in again.",
+        Msg.INVALID_REFRESH_TOKEN,
         "refreshToken",
     )
 
@@ -155,7 +156,7 @@ async def refresh_session(
         log.warning("refresh token reuse: session %s revoked", session.id)
         raise Refused(
             IdentityErrorCode.REFRESH_TOKEN_REUSED,
-            "This refresh token was already used; the session has been ended. Sign in again.",
+            Msg.REFRESH_TOKEN_REUSED,
             "refreshToken",
         )
     if token.expires_at <= now:

@@ -16,6 +16,7 @@ from tortoise.exceptions import IntegrityError
 
 from app.core import clock, events
 from app.core.errors import Refused, raise_if_cancelled
+from app.core.messages import Msg
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
 from app.identity.events import UserRegistered
@@ -55,7 +56,7 @@ async def _find_or_register(verified: VerifiedPartnerToken, now: datetime) -> tu
     if user.role != Role.CLIENT:
         raise Refused(
             IdentityErrorCode.INVALID_PHONE,
-            "This phone number cannot sign in through a partner.",
+            Msg.INVALID_PHONE,
             "partnerToken",
         )
     changes: dict[str, object] = {"latest_partner_id": partner.id, "last_sign_in_at": now}

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from app.core import clock
+from app.core.messages import Msg
 from app.identity import authenticate
 from app.identity.sessions import active_session_ids
 from app.identity.viewer import Viewer
@@ -54,10 +55,10 @@ class SocketEnd(enum.Enum):
         return str(self.value[1])
 
     @property
-    def error(self) -> str | None:
+    def error(self) -> Msg | None:
         """The message of the UNAUTHENTICATED error its operations end with, if any."""
         message = self.value[2]
-        return str(message) if message is not None else None
+        return message if isinstance(message, Msg) else None
 
 
 EndSocket = Callable[[SocketEnd], Awaitable[None]]

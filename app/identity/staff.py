@@ -25,6 +25,7 @@ from tortoise.transactions import in_transaction
 
 from app.core import clock
 from app.core.errors import RateLimited, Refused
+from app.core.messages import Msg
 from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
@@ -105,7 +106,7 @@ async def create_staff(
 
 
 def _invalid() -> Refused:
-    return Refused(IdentityErrorCode.INVALID_CREDENTIALS, "Wrong email or password.", "password")
+    return Refused(IdentityErrorCode.INVALID_CREDENTIALS, Msg.INVALID_CREDENTIALS, "password")
 
 
 def _failure_keys(email: str, ip: str) -> tuple[tuple[str, str], ...]:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from app.core import clock
 from app.core.errors import AuthError
+from app.core.messages import Msg
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
 from models.enums import Role
@@ -91,7 +92,7 @@ def issue_access_token(
 def decode_access_token(settings: Settings, token: str) -> Viewer:
     """Verify one of our access tokens; raise ``AuthError`` (UNAUTHENTICATED) otherwise."""
     if len(token) > MAX_TOKEN_BYTES:
-        raise AuthError("Access token is invalid.")
+        raise AuthError(Msg.ACCESS_TOKEN_INVALID)
     try:
         claims = jwt.decode(
             token,
@@ -109,9 +110,9 @@ def decode_access_token(settings: Settings, token: str) -> Viewer:
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
     except jwt.ExpiredSignatureError as exc:
-        raise AuthError("Access token has expired; refresh the session.") from exc
+        raise AuthError(Msg.ACCESS_TOKEN_EXPIRED) from exc
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
-        raise AuthError("Access token is invalid.") from exc
+        raise AuthError(Msg.ACCESS_TOKEN_INVALID) from exc
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -119,5 +120,5 @@ def bearer_token(header: str | None) -> str | None:
         return None
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise AuthError("Authorization must be `Bearer <access token>`.")
+        raise AuthError(Msg.BEARER_FORMAT)
     return value.strip()

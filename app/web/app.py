@@ -32,8 +32,9 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
 from app.core.db import close_db, is_unavailable, open_db
-from app.core.errors import TopLevelCode
+from app.core.errors import TopLevelCode, public_graphql_error
 from app.core.logging import configure_logging
+from app.core.messages import Msg, negotiate
 from app.core.persisted import resolve as resolve_persisted
 from app.core.settings import Settings, load_settings
 from app.core.text import first_text_problem
@@ -44,7 +45,7 @@ from app.web.documents import trusted_text
 from app.web.edge import Edge
 from app.web.limits import BodyLimit, timed_out
 from app.web.sockets import LimitedWebSocketAdapter, PsylineTransportWS
-from schema import UNAVAILABLE_MESSAGE, build_schema
+from schema import build_schema
 from schema.context import Context
 from schema.cost import MAX_REPEATS, Budget
 
@@ -97,7 +98,8 @@ class PsylineGraphQL(GraphQL[Context, None]):
         except Exception as exc:  # the session lookup could not reach the database
             if is_unavailable(exc):
                 log.warning("database unavailable while authenticating: %s", type(exc).__name__)
-                raise HTTPException(503, UNAVAILABLE_MESSAGE) from None
+                locale = negotiate(request.headers.get("accept-language"))
+                raise HTTPException(503, Msg.UNAVAILABLE.render(locale)) from None
             raise
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -126,7 +128,7 @@ class PsylineGraphQL(GraphQL[Context, None]):
             extension = (request_data.extensions or {}).get("persistedQuery")
             digest = extension.get("sha256Hash") if isinstance(extension, dict) else None
             trusted = await trusted_text(
-                request_data.query, digest if isinstance(digest, str) else None
+                request_data.query, digest if isinstance(digest, str) else None, context.locale
             )
             if isinstance(trusted, GraphQLError):
                 return ExecutionResult(data=None, errors=[trusted])
@@ -140,7 +142,7 @@ class PsylineGraphQL(GraphQL[Context, None]):
             if persisted.error is not None:
                 message, code = persisted.error
                 return ExecutionResult(
-                    data=None, errors=[GraphQLError(message, extensions={"code": code})]
+                    data=None, errors=[public_graphql_error(message, code, context.locale)]
                 )
             request_data = dataclasses.replace(request_data, query=persisted.query)
         limit = self.settings.operation_timeout_seconds
@@ -153,7 +155,7 @@ class PsylineGraphQL(GraphQL[Context, None]):
             if not deadline.expired():
                 raise
             log.warning("operation stopped after %.1f s", limit)
-            return ExecutionResult(data=None, errors=[timed_out(limit)])
+            return ExecutionResult(data=None, errors=[timed_out(limit, context.locale)])
         if any(
             (e.extensions or {}).get("code") == TopLevelCode.UNAVAILABLE
             for e in result.errors or ()

@@ -35,10 +35,12 @@ from graphql import (
 )
 from graphql.language import Visitor
 
+from app.core.errors import TopLevelCode, public_graphql_error
+from app.core.messages import Locale, Msg
 from app.core.persisted import sha256_hex
 from models.api import TrustedDocument
 
-NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
+NOT_IN_LIST = TopLevelCode.PERSISTED_QUERY_NOT_IN_LIST
 MANIFEST_FORMAT = "apollo-persisted-query-manifest"
 
 
@@ -139,7 +141,7 @@ async def register(operations: Iterable[Operation], source: str) -> int:
     return added
 
 
-async def trusted_text(query: str | None, digest: str | None) -> str | GraphQLError:
+async def trusted_text(query: str | None, digest: str | None, locale: Locale) -> str | GraphQLError:
     """The registered text to run for this request, or the refusal."""
     found: TrustedDocument | None = None
     if digest is not None:
@@ -154,9 +156,5 @@ async def trusted_text(query: str | None, digest: str | None) -> str | GraphQLEr
             canonical = ""
         found = await TrustedDocument.filter(canonical_hash=canonical).first()
     if found is None:
-        return GraphQLError(
-            "This operation is not registered: only trusted documents run here "
-            "(python -m app documents add).",
-            extensions={"code": NOT_IN_LIST},
-        )
+        return public_graphql_error(Msg.PERSISTED_QUERY_NOT_IN_LIST, NOT_IN_LIST, locale)
     return found.body

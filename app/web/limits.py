@@ -18,7 +18,8 @@ from graphql import GraphQLError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import TopLevelCode
+from app.core.errors import TopLevelCode, public_graphql_error
+from app.core.messages import Locale, Msg
 
 
 def _refusal(status: int, message: str) -> JSONResponse:
@@ -96,10 +97,11 @@ async def _cancelled_on_disconnect(handler: Awaitable[None], receive: Receive) -
         work.result()  # re-raise what the handler raised
 
 
-def timed_out(limit_seconds: float) -> GraphQLError:
+def timed_out(limit_seconds: float, locale: Locale) -> GraphQLError:
     """What an operation that ran past its time limit answers (its work was cancelled)."""
-    return GraphQLError(
-        f"The operation took longer than {limit_seconds:g} s and was stopped; nothing it "
-        "had not finished was saved.",
-        extensions={"code": TopLevelCode.TIMEOUT.value, "limitSeconds": limit_seconds},
+    return public_graphql_error(
+        Msg.TIMEOUT(seconds=f"{limit_seconds:g}"),
+        TopLevelCode.TIMEOUT,
+        locale,
+        limitSeconds=limit_seconds,
     )

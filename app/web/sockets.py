@@ -38,7 +38,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 from strawberry.utils.aio import aclosing
 
-from app.core.errors import TopLevelCode
+from app.core.errors import TopLevelCode, public_graphql_error
 from app.identity.sockets import LiveSocket, SocketEnd
 from app.web.documents import trusted_text
 from app.web.limits import timed_out
@@ -120,7 +120,7 @@ class PsylineTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         )
         settings = context.settings
         if settings.trusted_documents_only:  # registered documents only (app.web.documents)
-            trusted = await trusted_text(operation.query, None)
+            trusted = await trusted_text(operation.query, None, context.locale)
             if isinstance(trusted, GraphQLError):
                 await operation.send_operation_message(
                     {"id": operation.id, "type": "error", "payload": [trusted.formatted]}
@@ -147,7 +147,7 @@ class PsylineTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             if not deadline.expired():
                 raise
             assert limit is not None
-            await _finish(operation, timed_out(limit))
+            await _finish(operation, timed_out(limit, context.locale))
             return
         except Exception as error:
             await self.handle_task_exception(error)
@@ -167,7 +167,12 @@ class PsylineTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 operation.task.cancel()
                 await asyncio.wait([operation.task])  # its finally blocks release the feeds
             error = why.error
-            await _finish(operation, _unauthenticated(error) if error is not None else None)
+            await _finish(
+                operation,
+                None
+                if error is None
+                else public_graphql_error(error, TopLevelCode.UNAUTHENTICATED, self.context.locale),
+            )
         with suppress(Exception):
             await self.websocket.close(code=why.code, reason=why.reason)
 
@@ -185,10 +190,6 @@ def _operation_type(query: str, operation_name: str | None) -> OperationType | N
 def _is_subscription(operation: Operation[Context, None]) -> bool:
     kind = _operation_type(operation.query, operation.operation_name)
     return kind is OperationType.SUBSCRIPTION
-
-
-def _unauthenticated(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": TopLevelCode.UNAUTHENTICATED.value})
 
 
 async def _finish(operation: Operation[Context, None], error: GraphQLError | None) -> None:

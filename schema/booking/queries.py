@@ -11,6 +11,7 @@ from app.catalogue import soonest
 from app.core import clock
 from app.core.cursors import CursorCodec
 from app.core.errors import BadInput
+from app.core.messages import Msg
 from models.identity import User
 from schema.booking.dataloaders import BookingById
 from schema.booking.types import Booking, BookingConnection, psychologist_user_id_for
@@ -37,7 +38,7 @@ class BookingQuery:
         filter: PsychologistFilter | None = None,
     ) -> list[Slot]:
         if first < 0:
-            raise BadInput("`first` must not be negative.")
+            raise BadInput(Msg.NEGATIVE_ARGUMENT(name="first"))
         now = clock.now()
         flt = await catalogue.with_availability(
             to_catalogue_filter(filter), now, info.context.runtime.schedules

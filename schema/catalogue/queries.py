@@ -11,6 +11,7 @@ from app.catalogue import service as svc
 from app.catalogue.filters import CatalogueFilter
 from app.core import clock
 from app.core.errors import BadInput
+from app.core.messages import Msg
 from schema.catalogue.dataloaders import AllMethods, AllTopics, PsychologistById
 from schema.catalogue.types import Method, Psychologist, Topic
 from schema.common import ClientType, ServiceKind
@@ -63,7 +64,7 @@ def _ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> list
     for value in values or []:
         pk = decode_id(value, type_name)
         if pk is None:
-            raise BadInput(f"`{field}` holds an ID that is not a {type_name} ID.")
+            raise BadInput(Msg.WRONG_ID_TYPE(field=field, type_name=type_name))
         out.append(pk)
     return out
 

@@ -11,15 +11,14 @@ import strawberry
 from app.chat import service as svc
 from app.core.cursors import CursorCodec
 from app.core.errors import BadInput
+from app.core.messages import Msg
 from models.chat import Conversation
 from schema.chat.types import CareConversation, CareStats
 from schema.context import Info
 from schema.cost import cost, page
 from schema.relay import MAX_PAGE_SIZE, PAGE_SIZE_DOC, Connection, PageArgs, build_connection
 
-QUEUE_CURSOR = CursorCodec(
-    "Q", (datetime, int), "Invalid cursor: use a cursor returned by careQueue."
-)
+QUEUE_CURSOR = CursorCodec("Q", (datetime, int), Msg.INVALID_QUEUE_CURSOR)
 
 
 def _queue_cursor(row: Conversation) -> str:
@@ -62,5 +61,5 @@ class ChatQuery:
     ) -> CareStats:
         viewer = info.context.require_viewer()
         if from_.tzinfo is None or to.tzinfo is None:
-            raise BadInput("`from` and `to` need a UTC offset.")
+            raise BadInput(Msg.CARE_STATS_RANGE)
         return CareStats(**dataclasses.asdict(await svc.care_stats(viewer, from_, to)))

@@ -13,6 +13,7 @@ from app.chat import service as svc
 from app.chat.errors import ChatErrorCode
 from app.core.cursors import CursorCodec, decode_cursor
 from app.core.errors import BadInput
+from app.core.messages import Msg
 from app.identity.privacy import mask_phone
 from models import chat as m
 from models.enums import Role
@@ -70,9 +71,7 @@ class ChatError(PayloadError):
 # --- cursors ----------------------------------------------------------------------
 
 
-MESSAGE_CURSOR = CursorCodec(
-    "M", (int,), "Invalid cursor: use a message cursor returned by this API."
-)
+MESSAGE_CURSOR = CursorCodec("M", (int,), Msg.INVALID_MESSAGE_CURSOR)
 
 
 def message_cursor(message_id: int) -> str:

@@ -9,6 +9,7 @@ import httpx
 import jwt
 import pytest
 
+from app.core.messages import Msg
 from app.core.settings import Settings
 from models.booking import Booking, BookingStatus
 from models.catalogue import Psychologist, Service
@@ -411,11 +412,11 @@ async def test_availability_window_is_limited(
     }
     body = await gql_raw(client, op("PsychologistProfile"), variables)
     assert_top_level(body, "BAD_USER_INPUT")
-    assert "31 days" in body["errors"][0]["message"]
+    assert body["errors"][0]["message"] == Msg.AVAILABILITY_WINDOW(days=31).render()
     naive = {**variables, "to": day_at(2, 0).replace(tzinfo=None).isoformat()}
     body = await gql_raw(client, op("PsychologistProfile"), naive)
     assert_top_level(body, "BAD_USER_INPUT")
-    assert "offset" in body["errors"][0]["message"]
+    assert body["errors"][0]["message"] == Msg.NEEDS_UTC_OFFSET(field="to").render()
 
 
 @pytest.mark.parametrize("role", [Role.CARE_AGENT, Role.ADMIN, Role.PSYCHOLOGIST])

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from app.chat import sla
+from app.core.messages import Msg
 from app.core.settings import Settings
 from models.chat import Conversation
 from models.enums import Role
@@ -114,7 +115,7 @@ async def test_a_client_cannot_subscribe_to_another_clients_conversation(
         assert message["type"] in ("next", "error")
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors
-        assert "not yours" in errors[0]["message"]
+        assert errors[0]["message"] == Msg.CONVERSATION_NOT_YOURS.render()
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
         if message["type"] == "next":
             assert (await ws.next(sub))["type"] == "complete"
@@ -127,7 +128,7 @@ async def test_clients_cannot_subscribe_to_the_care_inbox(
     async with ws_session(live_server, person.token) as ws:
         sub = await ws.subscribe(op("CareInbox"))
         message = await ws.next(sub)
-        assert message["payload"]["errors"][0]["message"] == "Only the care team may do this."
+        assert message["payload"]["errors"][0]["message"] == Msg.CARE_TEAM_ONLY.render()
 
 
 async def test_an_expiring_token_ends_the_subscription_with_an_error(
@@ -142,7 +143,7 @@ async def test_an_expiring_token_ends_the_subscription_with_an_error(
         message = await ws.next(sub, wait=6)
         assert message["type"] == "next"
         error = message["payload"]["errors"][0]
-        assert "expired" in error["message"]
+        assert error["message"] == Msg.SOCKET_TOKEN_EXPIRED.render()
         assert error["extensions"]["code"] == "UNAUTHENTICATED"
         assert (await ws.next(sub))["type"] == "complete"
 

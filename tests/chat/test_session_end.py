@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 
+from app.core.messages import Msg
 from app.core.settings import Settings
 from tests.chat.support import client_with_conversation, send_ok
 from tests.chat.ws import ws_session
@@ -29,7 +30,7 @@ async def test_signing_out_ends_open_subscriptions(
         assert message["type"] == "next"
         error = message["payload"]["errors"][0]
         assert error["extensions"]["code"] == "UNAUTHENTICATED"
-        assert "session has ended" in error["message"]
+        assert error["message"] == Msg.SESSION_ENDED.render()
         assert (await ws.next(sub))["type"] == "complete"
 
 

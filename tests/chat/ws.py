@@ -36,8 +36,11 @@ class GraphQLWS:
         result: dict[str, Any] = json.loads(raw)
         return result
 
-    async def init(self, token: str | None, wait: float = 5.0) -> dict[str, Any]:
+    async def init(
+        self, token: str | None, wait: float = 5.0, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         payload = {"Authorization": f"Bearer {token}"} if token else {}
+        payload.update(extra or {})
         await self.send({"type": "connection_init", "payload": payload})
         return await self.recv(wait)
 
@@ -109,10 +112,11 @@ async def ws_session(
     *,
     subprotocols: list[str] | None = None,
     init_wait: float = 5.0,
+    init_extra: dict[str, Any] | None = None,
 ) -> AsyncIterator[GraphQLWS]:
     """Connected, initialised (ack checked) and routing messages by id."""
     async with raw_ws(base_url, subprotocols=subprotocols) as client:
-        ack = await client.init(token, init_wait)
+        ack = await client.init(token, init_wait, init_extra)
         assert ack["type"] == "connection_ack", ack
         client.start_reader()
         try:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.core.messages import Msg
 from app.core.settings import Settings
 from app.identity.sessions import hash_refresh_token
 from app.identity.tokens import decode_access_token, issue_access_token
@@ -167,7 +168,7 @@ async def test_viewer_with_an_expired_token_is_unauthenticated(
     )
     body = await gql_raw(client, VIEWER, token=token)
     assert error_codes(body) == ["UNAUTHENTICATED"]
-    assert "expired" in body["errors"][0]["message"]
+    assert body["errors"][0]["message"] == Msg.ACCESS_TOKEN_EXPIRED.render()
 
 
 async def test_an_access_token_for_an_unknown_session_is_refused(

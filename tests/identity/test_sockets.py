@@ -21,6 +21,7 @@ import pytest
 import time_machine
 
 from app.core import clock
+from app.core.messages import Msg
 from app.core.settings import Settings
 from app.identity.partners import disable_partner
 from app.identity.sessions import start_session
@@ -68,7 +69,7 @@ async def test_a_query_after_sign_out_is_refused_and_the_socket_closes(
     async with ws_session(live_server, person.token) as ws:
         assert (await run(ws, VIEWER))["data"]["viewer"]["id"]
         assert (await gql(client, SIGN_OUT, token=person.token))["signOut"]["ok"] is True
-        assert "session has ended" in refused(await run(ws, VIEWER))
+        assert refused(await run(ws, VIEWER)) == Msg.SESSION_ENDED.render()
         assert await closed(ws) == 4403
 
 
@@ -86,7 +87,7 @@ async def test_a_mutation_on_a_socket_whose_token_expired_is_refused(
             op_id = await ws.subscribe(op("SendMessage"), variables)
             message = await ws.next(op_id) if not ws.closed.is_set() else None
             if message is not None and message["type"] == "next":  # else the sweep came first
-                assert "expired" in refused(message["payload"]).lower()
+                assert refused(message["payload"]) == Msg.ACCESS_TOKEN_EXPIRED.render()
             assert await closed(ws) == 4403
     # Nothing was written.
     history = await gql(client, op("CareChat"), {"last": 20}, token=person.token)
@@ -121,7 +122,7 @@ async def test_disabling_a_staff_account_ends_its_subscriptions_then_the_socket(
         assert await disable_staff(staff.user.email) == 1
         message = await ws.next(inbox, wait=2)
         assert message["type"] == "next"
-        assert "session has ended" in refused(message["payload"])
+        assert refused(message["payload"]) == Msg.SESSION_ENDED.render()
         assert (await ws.next(inbox))["type"] == "complete"
         assert await closed(ws) == 4403
 
