@@ -11,7 +11,8 @@ a service call) with a runtime of its own.
 - ``identity``: the partners' JWKS cache and the used-jti purge throttle;
 - ``schedules``: working hours and policies of catalogue-wide slot searches;
 - ``sockets``: the open WebSockets, their caps and the sweeper that ends them with
-  their session.
+  their session;
+- ``usage``: counts of deprecated fields in use, flushed to the database.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from app.chat.runtime import ChatRuntime, chat_runtime
 from app.core.persisted import PersistedQueries, make_persisted_queries
 from app.core.ratelimit import RateLimiter, make_rate_limiter
 from app.core.settings import Settings
+from app.core.usage import DeprecatedUsage, flushed
 from app.identity.runtime import IdentityRuntime
 from app.identity.sockets import LiveSockets, swept
 
@@ -37,6 +39,7 @@ class Runtime:
     identity: IdentityRuntime = field(default_factory=IdentityRuntime)
     schedules: ScheduleCache = field(default_factory=ScheduleCache)
     sockets: LiveSockets = field(default_factory=LiveSockets)
+    usage: DeprecatedUsage = field(default_factory=DeprecatedUsage)
 
 
 @contextlib.asynccontextmanager
@@ -49,8 +52,15 @@ async def open_runtime(settings: Settings, *, watch_sla: bool = True) -> AsyncIt
     limits = make_rate_limiter(settings)
     persisted = make_persisted_queries(settings.redis_url)
     try:
-        async with chat_runtime(settings, watch_sla=watch_sla) as chat, swept(sockets):
-            yield Runtime(chat=chat, limits=limits, persisted=persisted, sockets=sockets)
+        usage = DeprecatedUsage()
+        async with (
+            chat_runtime(settings, watch_sla=watch_sla) as chat,
+            swept(sockets),
+            flushed(usage),
+        ):
+            yield Runtime(
+                chat=chat, limits=limits, persisted=persisted, sockets=sockets, usage=usage
+            )
     finally:
         await persisted.close()
         await limits.close()

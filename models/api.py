@@ -1,4 +1,5 @@
-"""The API surface's own records: trusted documents (operations shipped apps may send)."""
+"""The API surface's own records: trusted documents (operations shipped apps may send) and
+who still uses deprecated fields."""
 
 from __future__ import annotations
 
@@ -21,3 +22,19 @@ class TrustedDocument(Model):
 
     class Meta:
         table = "trusted_documents"
+
+
+class DeprecatedFieldUsage(Model):
+    """How often an operation of a client selected a deprecated field (``app.core.usage``)."""
+
+    id = fields.IntField(primary_key=True)
+    coordinate = fields.CharField(max_length=255, description="Type.field or Enum.VALUE")
+    operation_name = fields.CharField(max_length=64, description="'' for an unnamed one")
+    client_name = fields.CharField(max_length=64, description="apollographql-client-name")
+    count = fields.BigIntField()
+    first_seen_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+
+    class Meta:
+        table = "deprecated_field_usage"
+        unique_together = (("coordinate", "operation_name", "client_name"),)

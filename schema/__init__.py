@@ -42,6 +42,7 @@ from schema.cost import DEFAULT_BUDGET, Budget, RequestLimits
 from schema.identity.mutations import IdentityMutation
 from schema.identity.queries import IdentityQuery
 from schema.root import NodeQuery
+from schema.usage import CountDeprecatedUsage
 
 MAX_TOKENS = 5000  # tokens of one document, refused while parsing
 QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery, CatalogueQuery, ChatQuery, BookingQuery)
@@ -163,6 +164,7 @@ def _extensions(*, introspection: bool, max_depth: int, budget: Budget) -> list[
         lambda: ParserCache(maxsize=256),
         # Size before validation (cached), cost before execution: schema.cost.
         lambda: RequestLimits(budget),
+        CountDeprecatedUsage,  # per operation and client (schema.usage)
         lambda: PublicErrors(suggestions=introspection),
     ]
     if not introspection:

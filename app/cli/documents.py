@@ -1,4 +1,5 @@
-"""``python -m app documents add FILE... | list``: the trusted documents (app.web.documents)."""
+"""``python -m app documents add FILE... | list``: the trusted documents (app.web.documents);
+``python -m app deprecations``: who still uses deprecated fields (app.core.usage)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,31 @@ def cmd_documents_list(args: argparse.Namespace) -> None:
     print(run_with_db(listing))
 
 
+def cmd_deprecations(args: argparse.Namespace) -> None:
+    from models.api import DeprecatedFieldUsage
+    from schema import build_schema
+    from schema.evolution import deprecated_coordinates
+
+    deprecated = deprecated_coordinates(build_schema()._schema)
+
+    async def listing(settings: Settings) -> str:
+        rows = await DeprecatedFieldUsage.all().order_by("coordinate", "-count")
+        lines = [
+            f"{r.coordinate}\t{r.operation_name or '-'}\t{r.client_name or '-'}\t{r.count}"
+            f"\t{r.last_seen_at.isoformat()}"
+            for r in rows
+        ]
+        used = {r.coordinate for r in rows}
+        lines += [
+            f"{c}\tunused\t(deprecated: {deprecated[c]})"
+            for c in sorted(deprecated)
+            if c not in used
+        ]
+        return "\n".join(lines) if lines else "no deprecated fields"
+
+    print(run_with_db(listing))
+
+
 def register(subparsers: Any) -> None:
     documents = subparsers.add_parser("documents", help="trusted documents (operations apps send)")
     dsub = documents.add_subparsers(dest="documents_command", required=True)
@@ -49,3 +75,8 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_documents_add)
     p = dsub.add_parser("list", help="hash, type, name and source of every registered document")
     p.set_defaults(func=cmd_documents_list)
+    p = subparsers.add_parser(
+        "deprecations",
+        help="use of deprecated fields: field, operation, client, count, last seen",
+    )
+    p.set_defaults(func=cmd_deprecations)

@@ -63,16 +63,41 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
 
 def cmd_schema_changes(args: argparse.Namespace) -> None:
     from schema import build_schema
-    from schema.evolution import RELEASED, compare
+    from schema.evolution import RELEASED, compare, removal_problems
 
-    changes = compare(RELEASED.read_text(encoding="utf-8"), build_schema()._schema)
+    released, live = RELEASED.read_text(encoding="utf-8"), build_schema()._schema
+    changes = compare(released, live)
     for change in changes.breaking:
         mark = "intended" if change in changes.intended else "BREAKING"
         print(f"{mark}\t{change}")
     for change in changes.dangerous:
         print(f"dangerous\t{change}")
-    if changes.unintended:
+    problems = removal_problems(released, live, _documents_in_use())
+    for problem in problems:
+        print(f"REMOVAL\t{problem}")
+    if changes.unintended or problems:
         raise SystemExit(1)
+
+
+def _documents_in_use() -> dict[str, str]:
+    """The console's operations and every registered trusted document (when the database
+    can be read), by name: a field they select may not be removed."""
+    from app.web.console import CONSOLE_DIR
+    from models.api import TrustedDocument
+
+    documents = {"console": (CONSOLE_DIR / "operations.graphql").read_text(encoding="utf-8")}
+    url = load_settings().database_url
+    if not url.startswith("sqlite://") or Path(url.removeprefix("sqlite://")).exists():
+
+        async def registered(settings: object) -> dict[str, str]:
+            rows = await TrustedDocument.all()
+            return {f"{r.name or r.id} ({r.source})": r.body for r in rows}
+
+        try:
+            documents.update(run_with_db(registered))
+        except Exception as exc:  # no database yet: the shipped documents still count
+            print(f"note\tregistered documents not read: {type(exc).__name__}")
+    return documents
 
 
 def cmd_release_schema(args: argparse.Namespace) -> None:
