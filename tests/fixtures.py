@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from app.core.db import migrate
 from app.core.settings import Settings
 from app.web.app import create_app
+from tests import node_clients as node
 from tests.browser import browser  # noqa: F401 - session fixture (headless Chromium)
 from tests.servers import serve_in_loop
 
@@ -79,6 +80,17 @@ async def live_server(app: Starlette) -> AsyncIterator[str]:
     """
     async with serve_in_loop(app) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def node_clients(var_dir: Path) -> Path:
+    """A directory with the scripts of ``tests/node`` and their npm packages installed."""
+    reason = node.missing()
+    if reason is not None:
+        if os.environ.get("PSYLINE_REQUIRE_NODE"):
+            pytest.fail(f"{reason}; PSYLINE_REQUIRE_NODE is set, so this must run")
+        pytest.skip(reason)
+    return node.install(var_dir / "node-clients")
 
 
 def pytest_report_header(config: Any) -> str:

@@ -2,17 +2,14 @@
 PersistedQueryLink (``useGETForHashedQueries``), from npm, run by Node against uvicorn.
 
 ``tests/node/`` holds the script and its ``package.json``; the packages are installed
-from npm into the session's directory (never committed). Skipped without Node and npm,
-failed instead when ``PSYLINE_REQUIRE_NODE`` is set (CI).
+from npm into the session's directory (never committed: ``tests/node_clients.py``).
+Skipped without Node and npm, failed instead when ``PSYLINE_REQUIRE_NODE`` is set (CI).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -28,32 +25,11 @@ from tests.booking.conftest import make_psychologist as make_psychologist  # a f
 from tests.factories import next_phone
 from tests.helpers import contract_operations, contract_present
 
-NODE_DIR = Path(__file__).parent / "node"
-
 pytestmark = pytest.mark.skipif(not contract_present(), reason="needs ../shared/contract")
 
 
-@pytest.fixture(scope="session")
-def apollo(var_dir: Path) -> Path:
-    """A directory with the script and its npm packages installed."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        if os.environ.get("PSYLINE_REQUIRE_NODE"):
-            pytest.fail("needs node and npm; PSYLINE_REQUIRE_NODE is set, so this must run")
-        pytest.skip("needs node and npm")
-    target = var_dir / "node-clients"
-    target.mkdir(exist_ok=True)
-    for name in ("package.json", "apollo_two_clicks.mjs"):
-        shutil.copy(NODE_DIR / name, target / name)
-    subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=target, check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
-    return target
-
-
 async def test_apollo_with_persisted_queries_books_in_two_clicks(
-    apollo: Path,
+    node_clients: Path,
     live_server: str,
     settings: Settings,
     make_psychologist: MakePsychologist,
@@ -69,7 +45,7 @@ async def test_apollo_with_persisted_queries_books_in_two_clicks(
     node = await asyncio.create_subprocess_exec(
         "node", "apollo_two_clicks.mjs", f"{live_server}/graphql", str(ops_file), token,
         slot_id(p.id, service.id, day_at(6, 10)),
-        cwd=apollo, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        cwd=node_clients, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(node.communicate(), 120)
     assert node.returncode == 0, stderr.decode()
@@ -82,8 +58,10 @@ async def test_apollo_with_persisted_queries_books_in_two_clicks(
     assert result["booking"] == "CONFIRMED"
     requests = result["requests"]
     # The first catalogue request: a hashed GET, PersistedQueryNotFound, then the text.
+    # Apollo accepts application/graphql-response+json, where a miss (a request error,
+    # nothing executed) is a 400; Apollo reads it as the GraphQL response it is.
     assert requests[0] == {
-        "method": "GET", "queryInUrl": False, "queryInBody": False, "status": 200,
+        "method": "GET", "queryInUrl": False, "queryInBody": False, "status": 400,
         "notFound": True,
     }  # fmt: skip
     assert requests[1]["status"] == 200
@@ -93,4 +71,4 @@ async def test_apollo_with_persisted_queries_books_in_two_clicks(
         "method": "GET", "queryInUrl": False, "queryInBody": False, "status": 200,
         "notFound": False,
     }  # fmt: skip
-    assert all(r["status"] == 200 for r in requests)
+    assert all(r["status"] == (400 if r["notFound"] else 200) for r in requests)

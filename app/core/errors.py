@@ -71,6 +71,13 @@ class TopLevelCode(StrEnum):
     PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
     PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
     PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"  # as Apollo's router names it
+    # HTTP-level refusals of /graphql, before there is a GraphQL request (app.web.dialect)
+    BAD_REQUEST = "BAD_REQUEST"  # 400: the body is not a JSON GraphQL request
+    NOT_FOUND = "NOT_FOUND"  # 404: GraphiQL is off
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"  # 405: not GET/POST, or a mutation over GET
+    NOT_ACCEPTABLE = "NOT_ACCEPTABLE"  # 406: Accept allows none of our media types
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"  # 413: over MAX_BODY_BYTES
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"  # 415: a POST that is not JSON
 
 
 class PublicError(Exception):

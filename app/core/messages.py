@@ -147,6 +147,22 @@ class Msg(Enum):
         "Эта операция не зарегистрирована: здесь выполняются только доверенные документы "
         "(python -m app documents add).",
     )
+    # HTTP refusals before there is a GraphQL request (app.web.dialect; their own texts
+    # stay English, for developers: these are the codes' messages)
+    BAD_REQUEST = ("The request is not a GraphQL request.", "Это не запрос GraphQL.")
+    METHOD_NOT_ALLOWED = (
+        "This method is not allowed here.",
+        "Этот метод здесь не поддерживается.",
+    )
+    NOT_ACCEPTABLE = (
+        "The Accept header allows none of our media types.",
+        "Заголовок Accept не допускает ни одного из наших форматов ответа.",
+    )
+    REQUEST_TOO_LARGE = ("The request body is too large.", "Тело запроса слишком велико.")
+    UNSUPPORTED_MEDIA_TYPE = (
+        "The body must be application/json.",
+        "Тело запроса должно быть в формате application/json.",
+    )
     # booking (app.booking.errors.BookingErrorCode)
     SLOT_UNAVAILABLE = ("This time is no longer available.", "Это время уже недоступно.")
     SLOT_IN_PAST = ("This slot has already started.", "Это время уже наступило.")

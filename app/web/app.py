@@ -23,11 +23,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
@@ -41,6 +45,17 @@ from app.core.text import first_text_problem
 from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
 from app.web.console import console_routes
+from app.web.dialect import (
+    CHARSET,
+    JSON,
+    OPTIONAL_GET_PARAMETERS,
+    HTTPRefusal,
+    check_request,
+    is_request_error,
+    refusal_response,
+    response_media_type,
+    response_status,
+)
 from app.web.documents import trusted_text
 from app.web.edge import Edge
 from app.web.limits import BodyLimit, timed_out
@@ -62,7 +77,8 @@ class BadJSON(json.JSONDecodeError):
 
 class PsylineGraphQL(GraphQL[Context, None]):
     """One endpoint for POST, GET (queries only) and WebSocket (graphql-transport-ws,
-    each operation authorized as it starts: ``app.web.sockets``)."""
+    each operation authorized as it starts: ``app.web.sockets``). Over HTTP it speaks
+    GraphQL over HTTP as ``app.web.dialect`` describes (media types, status codes)."""
 
     graphql_transport_ws_handler_class = PsylineTransportWS
     websocket_adapter_class = LimitedWebSocketAdapter
@@ -87,6 +103,75 @@ class PsylineGraphQL(GraphQL[Context, None]):
             allowed_origins=settings.allowed_origins,
         )
         self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's, with the method and media types checked before anything else
+        (no session lookup for a request that cannot be answered) and every refusal
+        answered as JSON (``app.web.dialect``)."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            if not (request.method == "GET" and self.should_render_graphql_ide(request)):
+                check_request(request.method, request.headers)
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = refusal_response(exc)
+        await response(scope, receive, send)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        # The media type the answer will have (create_response); refused before if none.
+        sub_response.media_type = response_media_type(request.headers.get("accept")) or JSON
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """The media type negotiated, with its charset, and the status it calls for."""
+        media = sub_response.media_type or JSON
+        assert isinstance(response_data, dict)  # no batching (strawberry refuses it: 400)
+        response = Response(
+            self.encode_json(response_data),
+            status_code=response_status(media, response_data, sub_response.status_code),
+            media_type=media + CHARSET,
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """A request error (nothing executed) has no ``data`` entry (GraphQL spec,
+        "Response Format"; strawberry sends ``null``)."""
+        response_data = await super().process_result(request, result)
+        if is_request_error(result.data, result.errors):
+            response_data.pop("data", None)
+        return response_data
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """A GET's optional parameters given as the empty string are not given."""
+        return super().parse_query_params(
+            {
+                name: value
+                for name, value in dict(params).items()
+                if not (name in OPTIONAL_GET_PARAMETERS and value == "")
+            }
+        )
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's, refusing an ``operationName`` that is not a string (400)."""
+        request_data = await super().parse_http_body(request)
+        if isinstance(request_data, GraphQLRequestData) and not isinstance(
+            request_data.operation_name, str | None
+        ):
+            raise HTTPRefusal(400, "The GraphQL operation's `operationName` must be a string.")
+        return request_data
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         runtime: Runtime = request.app.state.runtime  # opened by the lifespan
@@ -151,6 +236,14 @@ class PsylineGraphQL(GraphQL[Context, None]):
                 result = await super().execute_single(
                     request, request_adapter, sub_response, context, root_value, request_data
                 )
+        except HTTPException as exc:
+            cause = exc.__cause__  # strawberry's 400 for a mutation over GET: 405
+            if (
+                isinstance(cause, InvalidOperationTypeError)
+                and cause.operation_type == OperationType.MUTATION
+            ):
+                raise HTTPRefusal(405, exc.reason, {"Allow": "POST"}) from cause
+            raise
         except TimeoutError:
             if not deadline.expired():
                 raise
@@ -271,7 +364,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     graphql = PsylineGraphQL(settings)
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql),  # every method: the view answers 405 with Allow itself
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

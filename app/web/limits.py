@@ -15,15 +15,16 @@ import asyncio
 from collections.abc import Awaitable
 
 from graphql import GraphQLError
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import TopLevelCode, public_graphql_error
 from app.core.messages import Locale, Msg
+from app.web.dialect import HTTPRefusal, refusal_response
 
 
-def _refusal(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message}]}, status_code=status)
+def _refusal(status: int, message: str) -> Response:
+    return refusal_response(HTTPRefusal(status, message))
 
 
 class BodyLimit:
