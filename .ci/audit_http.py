@@ -1,4 +1,4 @@
-# ruff: noqa: S603, S310 - our own commands, 127.0.0.1 URLs
+# ruff: noqa: S603 - our own commands, 127.0.0.1 URLs
 """npm graphql-http's audit suite (``auditServer``) against the running app, for the report.
 
 Called by ``.ci/run``: migrates an empty SQLite file, starts ``python -m app serve`` on a
@@ -10,17 +10,16 @@ MAY). Exits non-zero if any MUST fails. (The suite runs the same audit as a test
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-from fuzz import ROOT, free_port
+from fuzz import ROOT, free_port, start_server
 
 sys.path.insert(0, str(ROOT))
-from tests.node_clients import install  # noqa: E402 - after the path is set
+from tests.node_clients import install
 
 PY = sys.executable
 
@@ -34,21 +33,12 @@ def main() -> int:
                        stdout=subprocess.DEVNULL)  # fmt: skip
         port = free_port()
         url = f"http://127.0.0.1:{port}/graphql"
-        server = subprocess.Popen(
-            [PY, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        server = start_server(env, port, subprocess.DEVNULL)
         try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(url.replace("/graphql", "/healthz"), timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
             clients = install(Path(var) / "node")
             audit = subprocess.run(
-                ["node", "graphql_http_audit.mjs", url], cwd=clients, capture_output=True,
-                text=True, timeout=300, check=False,
+                [shutil.which("node") or "node", "graphql_http_audit.mjs", url], cwd=clients,
+                capture_output=True, text=True, timeout=300, check=False,
             )  # fmt: skip
         finally:
             server.terminate()

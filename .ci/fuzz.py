@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -34,6 +35,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def start_server(
+    env: dict[str, str], port: int, output: IO[bytes] | int
+) -> subprocess.Popen[bytes]:
+    """``python -m app serve`` on ``port``, once its /healthz answers (at most 10 s)."""
+    server = subprocess.Popen(
+        [PY, "-m", "app", "serve", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server
 
 
 def post(url: str, body: dict[str, object]) -> dict[str, object]:
@@ -60,17 +78,8 @@ def main() -> int:
         port = free_port()
         url = f"http://127.0.0.1:{port}/graphql"
         log = Path(var) / "serve.log"
-        server = subprocess.Popen(
-            [PY, "-m", "app", "serve", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        server = start_server(env, port, log.open("wb"))
         try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(url.replace("/graphql", "/healthz"), timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
             token = subprocess.run(
                 [PY, "-m", "app", "partner", "token", "--phone", "+79990001122"],
                 cwd=ROOT, env=env, check=True, capture_output=True, text=True,
