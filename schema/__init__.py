@@ -13,15 +13,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -157,10 +158,13 @@ class PsylineSchema(strawberry.Schema):
 
 
 def _extensions(*, introspection: bool, max_depth: int, budget: Budget) -> list[Callable[[], Any]]:
+    rules: list[type[ASTValidationRule]] = [alias_rule(30), depth_rule(max_depth, None)]
     exts: list[Callable[[], Any]] = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
+        # The alias and depth rules are built once per schema: strawberry's limiters build
+        # new rule classes per request, and the validation cache (keyed by the rules) would
+        # never hit.
+        lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=256),
         # Size before validation (cached), cost before execution: schema.cost.
         lambda: RequestLimits(budget),

@@ -20,7 +20,7 @@ from schema import build_schema
 from schema.cost import DEFAULT_BUDGET, operation_cost
 from tests.chat.ws import ws_session
 from tests.factories import signed_in
-from tests.helpers import contract_operations, contract_present, count_sql, gql_raw
+from tests.helpers import contract_operations, contract_present, count_sql, gql, gql_raw
 
 BUDGET = DEFAULT_BUDGET.cost
 
@@ -109,3 +109,18 @@ def test_every_contract_operation_costs_at_most_60_percent_of_the_budget() -> No
     }
     assert max(costs.values()) <= 0.6 * BUDGET, costs
     assert costs["Catalogue"] > 0  # the model sees the lists
+
+
+async def test_a_repeated_document_is_validated_once(client: httpx.AsyncClient) -> None:
+    """The validation cache hits: the alias and depth rules are the same classes on every
+    request (strawberry's limiters would build new ones, and no key would repeat)."""
+    from schema.cost import _validate
+
+    query = "query Repeated { methods { id name } }"
+    await gql(client, query)
+    before = _validate.cache_info()
+    for _ in range(3):
+        await gql(client, query)
+    after = _validate.cache_info()
+    assert after.hits - before.hits == 3
+    assert after.misses == before.misses
