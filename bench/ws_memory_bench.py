@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-from bench.common import ROOT, free_port
+from bench.common import free_port, start_server
 
 MESSAGE = json.dumps({"type": "next", "id": "1", "payload": {"data": {"x": "y" * 2000}}})
 
@@ -46,22 +45,11 @@ def rss_kib(pid: int) -> int:
 
 async def measure(deflate: bool, sockets: int) -> dict[str, object]:
     port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        *[
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.ws_memory_bench:echo_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--ws-per-message-deflate",
-            "true" if deflate else "false",
-        ],
-        cwd=ROOT,
+    server = start_server(
+        {},
+        port,
+        app="bench.ws_memory_bench:echo_app",
+        options=("--ws-per-message-deflate", "true" if deflate else "false"),
     )
     try:
         url = f"ws://127.0.0.1:{port}/"
@@ -97,7 +85,7 @@ async def measure(deflate: bool, sockets: int) -> dict[str, object]:
         }
     finally:
         server.terminate()
-        await asyncio.wait_for(server.wait(), 10)
+        server.wait(timeout=10)
 
 
 async def main() -> None:
