@@ -18,16 +18,21 @@ def free_port() -> int:
 
 
 def start_server(
-    env: dict[str, str], port: int, log_path: Path | None = None
+    env: dict[str, str],
+    port: int,
+    log_path: Path | None = None,
+    *,
+    app: str = "app.web.app:app",
+    options: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
-    """``uvicorn app.web.app:app`` on 127.0.0.1:port with ``env`` over the current environment."""
+    """``uvicorn <app>`` on 127.0.0.1:port with ``env`` over the current environment."""
     log = log_path.open("wb") if log_path else None
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "app.web.app:app",
+            app,
             "--host",
             "127.0.0.1",
             "--port",
@@ -35,6 +40,7 @@ def start_server(
             "--log-level",
             "warning",
             "--no-access-log",
+            *options,
         ],
         cwd=ROOT,
         env={**os.environ, **env},

@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -26,13 +27,16 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve_in_loop(app: ASGIApp) -> AsyncIterator[str]:
+async def serve_in_loop(app: ASGIApp, **options: Any) -> AsyncIterator[str]:
     """Serve ``app`` with a real uvicorn on 127.0.0.1 inside the running event loop.
 
     In the test loop it shares the session's database connections; yields the base URL.
+    ``options`` go to ``uvicorn.Config`` (e.g. ``app.cli.main.server_options``).
     """
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", **options
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):

@@ -93,3 +93,21 @@ def test_bad_values_are_refused_with_a_clear_message(
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=name):
         load_settings()
+
+
+def test_public_caching_and_socket_compression_are_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PUBLIC_CACHE_SECONDS", raising=False)
+    monkeypatch.delenv("WS_PER_MESSAGE_DEFLATE", raising=False)
+    defaults = load_settings()
+    assert defaults.public_cache_seconds == 30
+    assert defaults.ws_per_message_deflate is False  # 24 vs 70 KiB per socket (bench/)
+    monkeypatch.setenv("PUBLIC_CACHE_SECONDS", "0")
+    monkeypatch.setenv("WS_PER_MESSAGE_DEFLATE", "true")
+    changed = load_settings()
+    assert changed.public_cache_seconds == 0
+    assert changed.ws_per_message_deflate is True
+    monkeypatch.setenv("PUBLIC_CACHE_SECONDS", "-5")
+    with pytest.raises(SettingsError, match="PUBLIC_CACHE_SECONDS"):
+        load_settings()

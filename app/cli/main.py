@@ -9,12 +9,24 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.cli import documents, identity
 from app.cli.runner import run_with_db
-from app.core.settings import ROOT, load_settings
+from app.core.settings import ROOT, Settings, load_settings
 
 COMMAND_MODULES = (identity, documents)
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """What ``serve`` tells uvicorn besides where to listen (tests start it the same way)."""
+    return {
+        "proxy_headers": True,
+        "access_log": False,  # it prints query strings: app.web.edge logs requests instead
+        "ws_max_size": settings.max_body_bytes,  # frames refused while read (1009)
+        # uvicorn's default is on; what it costs per socket: bench/ws_memory_bench.py.
+        "ws_per_message_deflate": settings.ws_per_message_deflate,
+    }
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -25,10 +37,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         reload=args.reload,
-        proxy_headers=True,
         log_level="info",
-        access_log=False,  # it prints query strings: app.web.edge logs requests instead
-        ws_max_size=load_settings().max_body_bytes,  # frames refused while read (1009)
+        **server_options(load_settings()),
     )
 
 

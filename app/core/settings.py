@@ -118,6 +118,12 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # Strict-Transport-Security max-age, when served behind TLS (0: not sent).
     hsts_seconds: int = 0
+    # Anonymous GET queries answered without errors may be cached this long by browsers
+    # and CDNs (Cache-Control: public, max-age; ETag, 304); 0: everything is no-store.
+    public_cache_seconds: int = 30
+    # WebSocket permessage-deflate (uvicorn's websockets implementation negotiates it):
+    # off, as measured in bench/ws_memory_bench.py (the compressor's window per socket).
+    ws_per_message_deflate: bool = False
     # Rate limits (app.core.ratelimit): RATE_LIMITS=off, or single rules changed with
     # RATE_LIMITS=name=limit/seconds,...; the client IP is the peer's unless the peer is
     # in TRUSTED_PROXIES (addresses or CIDRs), whose X-Forwarded-For is then read.
@@ -139,6 +145,8 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def validate(self) -> Settings:
+        if self.public_cache_seconds < 0:
+            raise SettingsError("PUBLIC_CACHE_SECONDS must be 0 (off) or more")
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
@@ -207,6 +215,10 @@ def load_settings() -> Settings:
         public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         allowed_hosts=_list("ALLOWED_HOSTS"),
         hsts_seconds=_int("HSTS_SECONDS", defaults.hsts_seconds),
+        public_cache_seconds=_int("PUBLIC_CACHE_SECONDS", defaults.public_cache_seconds),
+        ws_per_message_deflate=_bool(
+            os.environ.get("WS_PER_MESSAGE_DEFLATE"), defaults.ws_per_message_deflate
+        ),
         trusted_documents_only=_bool(os.environ.get("TRUSTED_DOCUMENTS_ONLY"), False),
         rate_limits_enabled=os.environ.get("RATE_LIMITS", "").strip().lower() != "off",
         rate_limits=_rate_limits(os.environ.get("RATE_LIMITS", "")),

@@ -17,7 +17,6 @@ from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -44,6 +43,8 @@ from app.core.settings import Settings, load_settings
 from app.core.text import first_text_problem
 from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
+from app.web.caching import Conditional, StaticAssets
+from app.web.compression import Compression
 from app.web.console import console_routes
 from app.web.dialect import (
     CHARSET,
@@ -254,7 +255,25 @@ class PsylineGraphQL(GraphQL[Context, None]):
             for e in result.errors or ()
         ):
             sub_response.status_code = 503  # the database is away: retry
+        if self._public(request, result):
+            sub_response.headers["cache-control"] = (
+                f"public, max-age={self.settings.public_cache_seconds}"
+            )
+            # The answer depends on these (dialect, coding, language of the messages);
+            # CORSMiddleware adds Origin when it answers for a list of origins.
+            sub_response.headers["vary"] = "Accept, Accept-Encoding, Accept-Language"
         return result
+
+    def _public(self, request: Request, result: ExecutionResult) -> bool:
+        """May shared caches keep this answer? Only a GET (never a mutation: strawberry
+        refuses those over GET) without credentials, answered without any error. The
+        rest keeps ``no-store`` (app.web.edge). The ETag and 304: app.web.caching."""
+        return (
+            self.settings.public_cache_seconds > 0
+            and request.method == "GET"
+            and "authorization" not in request.headers
+            and not result.errors
+        )
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """Not for a GET that carries a persisted query (``extensions`` without ``query``)."""
@@ -363,6 +382,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return JSONResponse({"status": status, **checks})
 
     graphql = PsylineGraphQL(settings)
+    static = StaticAssets(STATIC_DIR, StaticFiles(directory=STATIC_DIR, check_dir=False))
     routes = [
         Route("/graphql", graphql),  # every method: the view answers 405 with Allow itself
         WebSocketRoute("/graphql", graphql),
@@ -370,7 +390,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         Route("/readyz", readyz),
         *console_routes(),  # the care team's web console (app/web/static/console)
         Route("/avatars/{slug}.svg", avatar),  # placeholder photos (app/web/avatars.py)
-        Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+        # Content-hashed .js/.css (immutable, compressed once); the rest as plain files.
+        Mount("/static", static, name="static"),
     ]
     app = Starlette(
         routes=routes,
@@ -383,13 +404,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 if settings.allowed_hosts
                 else []
             ),
-            # Answers over 1 KB, gzip when the client accepts it (a 20-card catalogue
-            # shrinks about 13 times); WebSocket frames are not touched.
-            Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6),
+            # Answers over 1 KB, brotli or gzip as the client prefers (app.web.compression);
+            # WebSocket frames are not touched.
+            Middleware(Compression),
+            Middleware(Conditional),  # ETags and 304 for what may be revalidated
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
     )
     app.state.settings = settings
+    app.state.static = static  # its url() names the hashed assets the pages load
     if runtime is not None:
         app.state.runtime = runtime
     return app

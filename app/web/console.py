@@ -12,12 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from app.web.assets import VENDOR_DIR
 
-CONSOLE_DIR = Path(__file__).resolve().parent / "static" / "console"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CONSOLE_DIR = STATIC_DIR / "console"
 GRAPHQL_WS_JS = VENDOR_DIR / "graphql-ws" / "umd" / "graphql-ws.min.js"
 
 # 'self' in connect-src also covers ws:/wss: to the same host (CSP Level 3).
@@ -50,16 +51,25 @@ _FILES: dict[str, tuple[Path, str]] = {
 }
 
 
+HASHED = ("console.js", "console.css", "graphql-ws.min.js")
+
+
+def _static_path(name: str) -> str:
+    return _FILES[name][0].relative_to(STATIC_DIR).as_posix()
+
+
 async def console_page(request: Request) -> Response:
     headers = {
         **_COMMON_HEADERS,
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
         "X-Frame-Options": "DENY",
-        "Cache-Control": "no-store",
+        "Cache-Control": "no-cache",  # revalidated by its ETag (app.web.caching)
     }
-    return FileResponse(
-        CONSOLE_DIR / "index.html", media_type="text/html; charset=utf-8", headers=headers
-    )
+    page = (CONSOLE_DIR / "index.html").read_text(encoding="utf-8")
+    for name in HASHED:  # the page loads the content-hashed, immutable URLs
+        url = request.app.state.static.url("/static/" + _static_path(name))
+        page = page.replace(f'"/console/{name}"', f'"{url}"')
+    return HTMLResponse(page, headers=headers)
 
 
 async def console_asset(request: Request) -> Response:

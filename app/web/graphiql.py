@@ -119,8 +119,9 @@ def render_graphiql(request: Request) -> Response:
     }
     # JSON inside HTML: "<" escaped so that no "</script>" can end the block early.
     config_json = json.dumps(config).replace("<", "\\u003c")
-    links = "\n".join(f'<link rel="stylesheet" href="{html.escape(h)}">' for h in STYLESHEETS)
-    scripts = "\n".join(f'<script src="{html.escape(s)}"></script>' for s in SCRIPTS)
+    url = request.app.state.static.url  # content-hashed, immutable (app.web.caching)
+    links = "\n".join(f'<link rel="stylesheet" href="{html.escape(url(h))}">' for h in STYLESHEETS)
+    scripts = "\n".join(f'<script src="{html.escape(url(s))}"></script>' for s in SCRIPTS)
     page = f"""<!doctype html>
 <html lang="en">
 <head>
@@ -143,6 +144,6 @@ def render_graphiql(request: Request) -> Response:
             "Content-Security-Policy": CSP.replace("{ws}", _ws_origin(request)),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-store",
+            "Cache-Control": "no-cache",  # revalidated by its ETag (app.web.caching)
         },
     )
