@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,37 @@ from app.core.cursors import b64encode
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_DIR = Path(os.environ.get("PSYLINE_CONTRACT_DIR", ROOT.parent / "shared" / "contract"))
 NO_CONTRACT = f"the shared contract is absent ({CONTRACT_DIR}): tests built on its operations skip"
+
+
+def dev_env(var: Path, **extra: str) -> dict[str, str]:
+    """The environment of a development checkout whose database and keys live in ``var``
+    (SQLite, in-process pub/sub), for commands run as subprocesses."""
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "PSYLINE_VAR_DIR": str(var),
+        "DATABASE_URL": f"sqlite://{var / 'psyline.sqlite3'}",
+        **extra,
+    }
+    for name in ("REDIS_URL", "TEST_DATABASE_URL"):
+        env.pop(name, None)
+    return env
+
+
+def run_in_checkout(
+    args: list[str], env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command from the checkout's root, as a developer types it there."""
+    return subprocess.run(
+        args,
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def contract_present() -> bool:

@@ -2,9 +2,10 @@
 
 ``app.web`` / ``app.cli`` -> ``schema`` -> ``app.runtime`` (what the process holds) -> the
 domains (``app.identity``, ``app.catalogue``, ``app.booking``, ``app.chat``, ``app.policy``)
--> ``app.core`` -> ``models``; ``app.demo`` seeds through the domains and only the CLI and
-tests import it. Process state lives in runtime objects, never in module globals. Every
-import counts, also those inside functions and under ``TYPE_CHECKING``.
+-> ``app.core`` -> ``models``; ``app.demo`` seeds through the domains and only the CLI,
+GraphiQL's development-only demo sign-in (``app.web.demo_sign_in``) and tests import it.
+Process state lives in runtime objects, never in module globals. Every import counts, also
+those inside functions and under ``TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -77,6 +78,18 @@ def _violations(sources: tuple[str, ...], forbidden: tuple[str, ...]) -> list[st
 )
 def test_dependencies_point_one_way(sources: tuple[str, ...], forbidden: tuple[str, ...]) -> None:
     assert _violations(sources, forbidden) == []
+
+
+def test_demo_data_is_reached_from_the_cli_and_the_demo_sign_in_only() -> None:
+    allowed = ("app.cli", "app.demo", "app.web.demo_sign_in")
+    importers = sorted(
+        f"{src} imports {dst}"
+        for src, dsts in GRAPH.items()
+        if not _within(src, allowed)
+        for dst in dsts
+        if _within(dst, ("app.demo",))
+    )
+    assert importers == []
 
 
 def test_no_import_circles_between_files() -> None:

@@ -2,7 +2,7 @@
 
 Never in production: the demo partner's private key is a file anyone on the
 machine could read, so ``seed --demo`` skips it there and ``partner token``
-refuses to run.
+refuses to run, and so does ``demo_session`` (GraphiQL's one-click demo sign-in).
 """
 
 from __future__ import annotations
@@ -18,7 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.core import clock
 from app.core.settings import Settings
+from app.demo.booking import DEMO_CLIENTS
 from app.identity.keys import pem_of
+from app.identity.runtime import IdentityRuntime
+from app.identity.sessions import IssuedSession, start_session
+from app.identity.signin import sign_in_with_partner
 from app.identity.staff import create_staff
 from app.identity.tokens import ed25519_pem_file
 from models.enums import Role
@@ -31,6 +35,10 @@ DEMO_STAFF = (
     ("care@demo.psyline.local", Role.CARE_AGENT, "Демо-куратор"),
     ("admin@demo.psyline.local", Role.ADMIN, "Демо-админ"),
 )
+# Who GraphiQL's demo sign-in signs in: a seeded client (with bookings and a care
+# conversation) and the demo care agent.
+DEMO_CLIENT_PHONE = DEMO_CLIENTS[0][0]
+DEMO_CARE_AGENT = DEMO_STAFF[0][0]
 
 
 def demo_key_path(settings: Settings) -> Path:
@@ -93,6 +101,30 @@ async def demo_partner_token(
         kid=DEMO_KID,
         subject=f"demo-{uuid.uuid4().hex[:8]}",
     )
+
+
+async def demo_session(settings: Settings, runtime: IdentityRuntime, role: Role) -> IssuedSession:
+    """A session for the demo client or the demo care agent, without typing anything.
+
+    The client signs in through the real path: a demo partner token, verified and
+    exchanged by ``sign_in_with_partner`` like any partner's. The care agent's password
+    was shown once by ``seed --demo`` and is stored only as a hash, so its session is
+    started directly, as ``sign_in_staff`` does after checking the password; an account
+    disabled by ``staff disable`` (no password) is refused. Never in production.
+    """
+    if settings.is_production:
+        raise RuntimeError("the demo sign-in is a development helper; refused in production")
+    if role is Role.CLIENT:
+        token = await demo_partner_token(settings, DEMO_CLIENT_PHONE)
+        return (await sign_in_with_partner(settings, runtime, token)).session
+    if role is not Role.CARE_AGENT:
+        raise LookupError(f"no demo sign-in for {role.value}")
+    agent = await User.get_or_none(email=DEMO_CARE_AGENT, role=Role.CARE_AGENT)
+    if agent is None or not agent.password_hash:
+        raise LookupError(
+            f"no enabled demo care agent {DEMO_CARE_AGENT}: run `python -m app seed --demo`"
+        )
+    return await start_session(settings, agent)
 
 
 async def seed_identity(settings: Settings) -> str | None:

@@ -7,21 +7,19 @@ be safe to re-run.
 
 from __future__ import annotations
 
-from app.core.settings import ROOT, Settings
+from app.contract import contract_files
+from app.core.settings import Settings
 from app.demo.booking import seed_booking
 from app.demo.catalogue import DEFAULT_PSYCHOLOGISTS, seed_catalogue
 from app.demo.identity import seed_identity
 from app.web.documents import operations_of_file, register
 
-# The shared contract next to this checkout: what the demo apps send.
-CONTRACT_DIR = ROOT.parent / "shared" / "contract"
-
 
 async def seed_documents() -> str | None:
-    """Register the contract's operations as trusted documents (when it is there)."""
-    files = sorted(CONTRACT_DIR.glob("*.graphql")) if CONTRACT_DIR.is_dir() else []
+    """Register the contract's operations (app/contract, what the demo apps send) as
+    trusted documents."""
     added = 0
-    for path in files:
+    for path in contract_files():
         added += await register(operations_of_file(path), path.name)
     return f"{added} trusted documents registered" if added else None
 

@@ -46,6 +46,7 @@ from app.web.avatars import avatar
 from app.web.caching import Conditional, StaticAssets
 from app.web.compression import Compression
 from app.web.console import console_routes
+from app.web.demo_sign_in import demo_routes, demo_sign_in_enabled
 from app.web.dialect import (
     CHARSET,
     JSON,
@@ -59,6 +60,7 @@ from app.web.dialect import (
 )
 from app.web.documents import trusted_text
 from app.web.edge import Edge
+from app.web.graphiql_tabs import Tab, contract_tabs, graphiql_tabs
 from app.web.limits import BodyLimit, timed_out
 from app.web.sockets import LimitedWebSocketAdapter, PsylineTransportWS
 from schema import build_schema
@@ -85,17 +87,18 @@ class PsylineGraphQL(GraphQL[Context, None]):
     websocket_adapter_class = LimitedWebSocketAdapter
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            build_schema(
-                introspection=settings.introspection,
-                max_depth=settings.max_query_depth,
-                budget=Budget(
-                    cost=settings.query_cost_budget,
-                    max_selections=settings.max_selections,
-                    max_repeats=MAX_REPEATS,
-                    default_maximum=settings.max_page_size,
-                ),
+        schema = build_schema(
+            introspection=settings.introspection,
+            max_depth=settings.max_query_depth,
+            budget=Budget(
+                cost=settings.query_cost_budget,
+                max_selections=settings.max_selections,
+                max_repeats=MAX_REPEATS,
+                default_maximum=settings.max_page_size,
             ),
+        )
+        super().__init__(
+            schema,
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -104,6 +107,8 @@ class PsylineGraphQL(GraphQL[Context, None]):
             allowed_origins=settings.allowed_origins,
         )
         self.settings = settings
+        self._graphql_schema = schema._schema
+        self._contract_tabs: list[Tab] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry's, with the method and media types checked before anything else
@@ -310,7 +315,10 @@ class PsylineGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         from app.web.graphiql import render_graphiql
 
-        return render_graphiql(request)
+        if self._contract_tabs is None:  # validating the contract takes a moment: once
+            self._contract_tabs = contract_tabs(self._graphql_schema)
+        tabs = await graphiql_tabs(self._contract_tabs)
+        return render_graphiql(request, tabs, demo_sign_in=demo_sign_in_enabled(self.settings))
 
 
 # What browser clients send besides the CORS-safelisted headers (Apollo adds its two).
@@ -389,6 +397,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *console_routes(),  # the care team's web console (app/web/static/console)
+        *demo_routes(settings),  # GraphiQL's demo sign-in: development only, else absent
         Route("/avatars/{slug}.svg", avatar),  # placeholder photos (app/web/avatars.py)
         # Content-hashed .js/.css (immutable, compressed once); the rest as plain files.
         Mount("/static", static, name="static"),

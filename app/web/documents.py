@@ -5,7 +5,7 @@ files (each with the fragments it uses) and of Apollo's persisted query manifest
 (``{"format": "apollo-persisted-query-manifest", "version": 1, "operations": [{"id",
 "name", "type", "body"}]}``, as ``@apollo/generate-persisted-query-manifest`` writes
 them; an ``id`` that is not the SHA-256 of its ``body`` is refused). ``documents list``
-shows them; ``seed --demo`` registers the shared contract.
+shows them; ``seed --demo`` registers the contract (``app/contract``).
 
 With ``TRUSTED_DOCUMENTS_ONLY=true`` (recommended in production) only registered
 documents run: by hash (``extensions.persistedQuery.sha256Hash``, the SHA-256 of the

@@ -6,6 +6,11 @@ script is our own static file ``/static/graphiql/boot.js``, so the page runs und
 strict Content-Security-Policy (scripts from 'self' only, nothing inline). The page
 configuration travels in a non-executable ``application/json`` block.
 
+The page opens with a tab per contract operation (``app.web.graphiql_tabs``), the help
+above the first; in development two buttons sign in as the demo client or care agent
+(``app.web.demo_sign_in``) and fill the Authorization header of every tab. Headers are
+kept across reloads (GraphiQL's ``shouldPersistHeaders``).
+
 Subscriptions use GraphiQL's bundled graphql-ws client (graphql-transport-ws, the
 only protocol the server offers); the Headers tab's JSON is sent as the
 ``connection_init`` payload, so ``{"Authorization": "Bearer ..."}`` signs the socket in.
@@ -20,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from app.web import assets
+from app.web.demo_sign_in import DEMO_SESSION_PATH
+from app.web.graphiql_tabs import DEMO_SIGN_IN_LABELS, HELP
 
 VENDOR = "/static/vendor"
 STYLESHEETS = (f"{VENDOR}/graphiql/graphiql.min.css", "/static/graphiql/page.css")
@@ -29,53 +36,6 @@ SCRIPTS = (
     f"{VENDOR}/graphiql/graphiql.min.js",
     "/static/graphiql/boot.js",
 )
-
-SIGN_IN_HELP = """\
-# Psyline GraphiQL: the catalogue needs no sign-in; press the run button (or Ctrl-Enter).
-#
-# To sign in (viewer, bookings, chat, subscriptions):
-#   1. python -m app partner token          -> a demo partner's sign-in JWT
-#   2. run: mutation { signInWithPartner(input: {partnerToken: "<JWT>"})
-#            { session { accessToken } } }
-#   3. open the Headers tab below and put
-#        {"Authorization": "Bearer <accessToken>"}
-#      (WebSocket subscriptions send the same headers in connection_init).
-"""
-
-# The mobile home screen (contract operation `Catalogue`).
-CATALOGUE_QUERY = """\
-query Catalogue($filter: PsychologistFilter, $orderBy: PsychologistOrder, $first: Int!,
-                $after: String) {
-  methods { id name }
-  topics { id name }
-  psychologists(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges {
-      cursor
-      node {
-        id
-        fullName
-        photoUrl
-        experienceYears
-        rating
-        reviewCount
-        clientTypes
-        methods { id name }
-        topics { id name }
-        priceFrom { amount currency }
-        nextSlots(first: 3) {
-          id
-          startsAt
-          endsAt
-          service { id kind durationMinutes price { amount currency } }
-        }
-      }
-    }
-  }
-}
-"""
-DEFAULT_VARIABLES = '{\n  "first": 20\n}'
 
 CSP = (
     "default-src 'none'; "
@@ -89,16 +49,14 @@ CSP = (
 )
 
 
-def default_query() -> str:
-    return SIGN_IN_HELP + "\n" + CATALOGUE_QUERY
-
-
 def _ws_origin(request: Request) -> str:
     scheme = "wss" if request.url.scheme == "https" else "ws"
     return f"{scheme}://{request.url.netloc}"
 
 
-def render_graphiql(request: Request) -> Response:
+def render_graphiql(
+    request: Request, tabs: list[dict[str, str]], demo_sign_in: bool = False
+) -> Response:
     missing = assets.missing()
     if missing:
         return PlainTextResponse(
@@ -114,8 +72,12 @@ def render_graphiql(request: Request) -> Response:
                 query="", fragment=""
             )
         ),
-        "defaultQuery": default_query(),
-        "defaultVariables": DEFAULT_VARIABLES,
+        "tabs": tabs,  # GraphiQL's defaultTabs (app/web/graphiql_tabs.py)
+        "newTabQuery": HELP,
+        # Development only: the one-click demo sign-in (app/web/demo_sign_in.py).
+        "demoSignIn": (
+            {"url": DEMO_SESSION_PATH, "labels": DEMO_SIGN_IN_LABELS} if demo_sign_in else None
+        ),
     }
     # JSON inside HTML: "<" escaped so that no "</script>" can end the block early.
     config_json = json.dumps(config).replace("<", "\\u003c")

@@ -5,14 +5,27 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from graphql import parse, print_ast
+from graphql import (
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    print_ast,
+    validate,
+)
 
+from app.contract import CONTRACT_DIR, contract_operations, operations_of
 from app.web import assets
 from schema import build_schema
 from tests.catalogue.support import without_fields
+from tests.helpers import gql
+
+# Operations only staff may run (the console's): the care agent runs their examples.
+CONSOLE_ONLY = {o.name for o in operations_of(CONTRACT_DIR / "console.graphql")}
 
 HTML = {"accept": "text/html"}
 
@@ -49,25 +62,83 @@ async def test_graphiql_page_has_a_strict_csp(client: httpx.AsyncClient) -> None
         assert "src=" in tag or 'type="application/json"' in tag, tag
 
 
-async def test_graphiql_preloads_the_catalogue_and_says_how_to_sign_in(
-    client: httpx.AsyncClient,
-) -> None:
-    response = await _page(client)
+def _config(page: httpx.Response) -> dict[str, Any]:
     raw = re.search(
-        r'<script id="graphiql-config" type="application/json">(.*?)</script>', response.text
+        r'<script id="graphiql-config" type="application/json">(.*?)</script>', page.text
     )
     assert raw is not None
     assert "<" not in raw.group(1)  # escaped: nothing can close the block early
-    config = json.loads(raw.group(1))
+    config: dict[str, Any] = json.loads(raw.group(1))
+    return config
+
+
+async def test_graphiql_opens_a_tab_per_runnable_contract_operation_catalogue_first(
+    client: httpx.AsyncClient,
+) -> None:
+    config = _config(await _page(client))
     assert config["url"] == "http://testserver/graphql"
     assert config["subscriptionUrl"] == "ws://testserver/graphql"
-    assert json.loads(config["defaultVariables"]) == {"first": 20}
-    assert "Authorization" in config["defaultQuery"]
-    assert "query Catalogue" in config["defaultQuery"]
-    # The preloaded query is valid against the live schema.
-    from graphql import validate
+    schema = build_schema()._schema
+    runnable = [o.name for o in contract_operations() if not validate(schema, parse(o.text))]
+    names = [_operation_name(tab["query"]) for tab in config["tabs"]]
+    assert names == ["Catalogue", *(n for n in runnable if n != "Catalogue")]
+    assert {"SignIn", "BookSlot", "MyBookings", "CareChat", "StaffSignIn", "CareQueue"} <= set(
+        names
+    )
+    first = config["tabs"][0]
+    assert "query Catalogue" in first["query"]
+    assert "Authorization" in first["query"]  # the help: how to sign in
+    assert json.loads(first["variables"]) == {"first": 20}
+    for tab in config["tabs"]:
+        document = parse(tab["query"])
+        assert not validate(schema, document), tab["query"][:200]
+        variables = json.loads(tab["variables"])
+        for definition in document.definitions:
+            assert isinstance(definition, OperationDefinitionNode)
+            for var in definition.variable_definitions or ():
+                if isinstance(var.type, NonNullTypeNode) and var.default_value is None:
+                    assert var.variable.name.value in variables, tab["query"][:200]
+    # New tabs open with the help only.
+    assert config["newTabQuery"].startswith("# Psyline GraphiQL")
 
-    assert not validate(build_schema()._schema, parse(config["defaultQuery"]))
+
+def _operation_name(query: str) -> str:
+    for definition in parse(query).definitions:
+        if isinstance(definition, OperationDefinitionNode) and definition.name:
+            return definition.name.value
+    raise AssertionError(query)
+
+
+async def test_the_example_variables_run_against_the_demo_data(
+    client: httpx.AsyncClient,
+) -> None:
+    """Every tab whose example needs no id from an earlier answer (no "<...>") and that
+    reads (queries) runs as it opens, signed in as the demo client or care agent."""
+    config = _config(await _page(client))
+    tokens = {role: await _demo_token(client, role) for role in ("client", "careAgent")}
+    ran = []
+    for tab in config["tabs"]:
+        document = parse(tab["query"])
+        operation = document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        if operation.operation is not OperationType.QUERY or "<" in tab["variables"]:
+            continue
+        name = _operation_name(tab["query"])
+        role = "careAgent" if name in CONSOLE_ONLY else "client"
+        data = await gql(client, tab["query"], json.loads(tab["variables"]), tokens[role])
+        assert data, name
+        ran.append(name)
+    assert {"Catalogue", "SoonestSlots", "PsychologistProfile", "MyBookings", "CareChat"} <= set(
+        ran
+    )
+    assert "CareQueue" in ran
+
+
+async def _demo_token(client: httpx.AsyncClient, role: str) -> str:
+    response = await client.post("/dev/demo-session", json={"as": role})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["accessToken"]
+    return token
 
 
 async def test_missing_assets_answer_503_with_the_fix(

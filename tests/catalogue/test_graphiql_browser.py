@@ -138,3 +138,103 @@ async def test_graphiql_subscriptions_work_over_graphql_transport_ws(
         else:
             raise AssertionError(await page.evaluate(RESPONSE_VALUE))
         problems.assert_clean()
+
+
+# The Variables / Headers editor on show below the query editor.
+TOOL_VALUE = (
+    "() => { const cm = document.querySelector("
+    "'.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror');"
+    " return cm ? cm.CodeMirror.getValue() : null; }"
+)
+TAB_TITLES = (
+    "() => Array.from(document.querySelectorAll('.graphiql-tab .graphiql-tab-button'))"
+    ".map(b => b.textContent.trim())"
+)
+
+
+async def _headers(page: Any) -> dict[str, Any]:
+    await page.get_by_role("button", name="Headers", exact=True).click()
+    text = await page.evaluate(TOOL_VALUE)
+    assert text is not None
+    shown: dict[str, Any] = json.loads(text or "{}")
+    return shown
+
+
+async def _tab(page: Any, title: str) -> None:
+    await page.locator(".graphiql-tab .graphiql-tab-button", has_text=title).first.click()
+    await page.wait_for_function(
+        "(t) => document.querySelector('.graphiql-tab-active .graphiql-tab-button')"
+        ".textContent.trim() === t",
+        arg=title,
+    )
+
+
+async def test_graphiql_opens_with_the_contract_tabs(browser: Any, live_server: str) -> None:
+    """Given a first visit, the tabs are the contract operations, Catalogue first, and a
+    tab brings its example variables."""
+    async with offline_page(browser, viewport={"width": 1600, "height": 900}) as (page, problems):
+        await _open_graphiql(page, live_server)
+        titles = await page.evaluate(TAB_TITLES)
+        assert titles[0] == "Catalogue"
+        assert {"SignIn", "BookSlot", "MyBookings", "CareChat", "StaffSignIn", "CareQueue"} <= set(
+            titles
+        )
+        await page.get_by_role("button", name="Variables", exact=True).click()
+        assert json.loads(await page.evaluate(TOOL_VALUE)) == {"first": 20}
+        await _tab(page, "MyBookings")
+        assert json.loads(await page.evaluate(TOOL_VALUE)) == {"first": 10}
+        problems.assert_clean()
+
+
+async def test_the_demo_sign_in_fills_every_tab_and_viewer_answers(
+    browser: Any, live_server: str
+) -> None:
+    """When the developer presses "Войти как демо-клиент", the Authorization header of
+    every tab holds a working token: viewer answers as the client, in any tab."""
+    async with offline_page(browser, viewport={"width": 1600, "height": 900}) as (page, problems):
+        await _open_graphiql(page, live_server)
+        await page.get_by_role("button", name="Headers", exact=True).click()
+        await page.get_by_role("button", name="Войти как демо-клиент").click()
+        await page.wait_for_function(
+            f"() => ({TOOL_VALUE})() !== null && ({TOOL_VALUE})().includes('Bearer ')",
+            timeout=20_000,
+        )
+        token = (await _headers(page))["Authorization"]
+        assert token.startswith("Bearer ")
+        pressed = page.get_by_role("button", name="Войти как демо-клиент")
+        assert await pressed.get_attribute("aria-pressed") == "true"
+
+        await _tab(page, "MyBookings")
+        assert (await _headers(page))["Authorization"] == token
+        await _type_query(page, "query Me { viewer { role displayName } }")
+        await _run_until(page, '"CLIENT"')
+
+        # The care agent's button replaces it (staff operations need staff).
+        await page.get_by_role("button", name="Headers", exact=True).click()
+        await page.get_by_role("button", name="Войти как демо-куратор").click()
+        await page.wait_for_function(
+            f"(old) => {{ const v = ({TOOL_VALUE})(); return v && v.includes('Bearer ')"
+            " && !v.includes(old); }",
+            arg=token,
+            timeout=20_000,
+        )
+        await _tab(page, "CareQueue")
+        await _run_until(page, '"careQueue"')
+        problems.console_errors.clear()  # a premature run logs a 400
+        problems.assert_clean()
+
+
+async def test_headers_survive_a_reload(browser: Any, live_server: str) -> None:
+    async with offline_page(browser) as (page, problems):
+        await _open_graphiql(page, live_server)
+        await page.get_by_role("button", name="Headers", exact=True).click()
+        await page.click(".graphiql-editor-tool .CodeMirror-lines >> visible=true")
+        await page.keyboard.insert_text('{"X-Kept": "across reloads"}')
+        # GraphiQL stores the editors' contents after a short debounce.
+        await page.wait_for_function(
+            "() => (localStorage.getItem('graphiql:headers') || '').includes('X-Kept')"
+        )
+        await page.reload(wait_until="load")
+        await page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=20_000)
+        assert await _headers(page) == {"X-Kept": "across reloads"}
+        problems.assert_clean()

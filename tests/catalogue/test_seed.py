@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -22,7 +20,7 @@ from app.demo.catalogue import (
 )
 from models.catalogue import Credential, Method, Psychologist, Review, Service, Topic
 from models.enums import CredentialKind, ServiceKind, VettingStatus
-from tests.helpers import ROOT
+from tests.helpers import dev_env, run_in_checkout
 
 
 def test_profiles_are_deterministic_and_a_smaller_run_is_a_prefix() -> None:
@@ -113,15 +111,7 @@ async def test_rerunning_the_catalogue_step_changes_nothing(
 
 def _cli(args: list[str], env: dict[str, str]) -> tuple[str, float]:
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-W", "ignore", "-m", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_in_checkout([sys.executable, "-W", "ignore", "-m", "app", *args], env)
     elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout, elapsed
@@ -129,14 +119,7 @@ def _cli(args: list[str], env: dict[str, str]) -> tuple[str, float]:
 
 def test_cli_seed_grows_from_a_small_catalogue_and_reruns_cleanly(tmp_path: Path) -> None:
     db = tmp_path / "seed.sqlite3"
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "DATABASE_URL": f"sqlite://{db}",
-        "PSYLINE_VAR_DIR": str(tmp_path),
-    }
-    for name in ("REDIS_URL", "TEST_DATABASE_URL"):
-        env.pop(name, None)
+    env = dev_env(tmp_path, DATABASE_URL=f"sqlite://{db}")
     _cli(["migrate"], env)
 
     out, _ = _cli(["seed", "--demo", "--psychologists", "5"], env)

@@ -6,8 +6,6 @@ Subprocesses, as an operator runs them.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,38 +13,22 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from app.core.settings import ROOT, Settings
+from app.core.settings import Settings
 from app.demo.identity import demo_partner_token
 from app.identity.keys import pem_of
+from tests.helpers import dev_env, run_in_checkout
 from tests.identity.support import rsa_key
 
 
 @pytest.fixture(scope="module")
 def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    var = tmp_path_factory.mktemp("cli-var")
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "PSYLINE_VAR_DIR": str(var),
-        "DATABASE_URL": f"sqlite://{var / 'cli.sqlite3'}",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)
+    env = dev_env(tmp_path_factory.mktemp("cli-var"), LOG_LEVEL="WARNING")
     run(env, "migrate")
     return env
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None, ok: bool = True) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=str(ROOT),
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_in_checkout([sys.executable, "-m", "app", *args], env, stdin)
     if ok:
         assert proc.returncode == 0, proc.stderr
     else:
