@@ -76,7 +76,9 @@ async def test_an_unknown_hash_is_not_found_and_plain_files_still_work(
     assert "immutable" not in plain.headers.get("cache-control", "")
 
 
-@pytest.mark.parametrize(("path", "headers"), [("/graphql", HTML), ("/console", {})])
+# The GraphiQL page is not here: each load carries fresh example variables (a new
+# idempotency key, the coming week), so its ETag changes and it is always sent anew.
+@pytest.mark.parametrize(("path", "headers"), [("/console", {})])
 async def test_the_pages_are_revalidated_by_etag(
     client: httpx.AsyncClient, path: str, headers: dict[str, str]
 ) -> None:
