@@ -4,8 +4,8 @@ Each executed operation's document is read once (cached by text and operation na
 the deprecated fields and enum values it selects (``schema.evolution``); when there are
 any, the operation counts in ``runtime.usage`` under its name and the
 ``apollographql-client-name`` header (``app.core.usage``). Nothing is counted for
-documents that fail validation, nor for operations without deprecated fields (one
-dictionary lookup).
+documents that fail validation; while the schema deprecates nothing, no document is
+read at all.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ def _deprecated(schema: GraphQLSchema) -> frozenset[str]:
 def _used(schema: GraphQLSchema, document: DocumentNode, operation: str | None) -> frozenset[str]:
     """The deprecated coordinates an operation of a (parsed, valid) document selects."""
     deprecated = _deprecated(schema)
-    if not deprecated:
-        return frozenset()
     if operation is not None:  # only the operation that runs (and what it spreads)
         kept = [
             d
@@ -46,8 +44,10 @@ class CountDeprecatedUsage(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         usage = getattr(getattr(context.context, "runtime", None), "usage", None)
-        if document is not None and isinstance(usage, DeprecatedUsage):
-            used = _used(context.schema._schema, document, context.operation_name)
+        schema = context.schema._schema
+        # A schema that deprecates nothing costs one cached lookup (no document hashing).
+        if document is not None and isinstance(usage, DeprecatedUsage) and _deprecated(schema):
+            used = _used(schema, document, context.operation_name)
             if used:
                 request = getattr(context.context, "request", None)
                 client = request.headers.get("apollographql-client-name") if request else None

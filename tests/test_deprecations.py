@@ -12,11 +12,12 @@ from graphql import parse
 from starlette.applications import Starlette
 
 from app.core.usage import MAX_KEYS, OTHER, DeprecatedUsage
+from app.web.console import console_operations
 from models.api import DeprecatedFieldUsage
 from schema import build_schema
 from schema.evolution import RELEASED, field_coordinates, removal_problems
 from schema.usage import CountDeprecatedUsage
-from tests.helpers import ROOT, contract_operations
+from tests.helpers import contract_operations
 from tests.identity.test_cli import cli_env as cli_env  # a fixture
 from tests.identity.test_cli import run
 
@@ -71,7 +72,7 @@ def test_a_field_goes_only_after_deprecation_and_disuse(
 
 def test_the_live_schema_removes_nothing_a_shipped_document_uses() -> None:
     documents = dict(contract_operations())
-    documents["console"] = (ROOT / "app/web/static/console/operations.graphql").read_text()
+    documents["console"] = console_operations()
     released = RELEASED.read_text(encoding="utf-8")
     assert removal_problems(released, build_schema()._schema, documents) == []
 

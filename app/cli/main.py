@@ -92,10 +92,10 @@ def cmd_schema_changes(args: argparse.Namespace) -> None:
 def _documents_in_use() -> dict[str, str]:
     """The console's operations and every registered trusted document (when the database
     can be read), by name: a field they select may not be removed."""
-    from app.web.console import CONSOLE_DIR
+    from app.web.console import console_operations
     from models.api import TrustedDocument
 
-    documents = {"console": (CONSOLE_DIR / "operations.graphql").read_text(encoding="utf-8")}
+    documents = {"console": console_operations()}
     url = load_settings().database_url
     if not url.startswith("sqlite://") or Path(url.removeprefix("sqlite://")).exists():
 

@@ -9,11 +9,12 @@ without the shared folder still has them: GraphiQL opens them as tabs and
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, Source, parse
+
+from app.core.operations import fragments_used
 
 CONTRACT_DIR = Path(__file__).resolve().parent
 FILES = ("mobile.graphql", "console.graphql", "backoffice.graphql")
@@ -48,29 +49,24 @@ def operations_of(path: Path) -> list[ContractOperation]:
     text = path.read_text(encoding="utf-8")
     document = parse(Source(text, path.name))
     fragments = {
-        d.name.value: text[d.loc.start : d.loc.end]
-        for d in document.definitions
-        if isinstance(d, FragmentDefinitionNode) and d.loc is not None
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+
+    def written(node: OperationDefinitionNode | FragmentDefinitionNode) -> str:
+        assert node.loc is not None  # parsed with locations
+        return text[node.loc.start : node.loc.end]
+
     found = []
     for d in document.definitions:
         if not isinstance(d, OperationDefinitionNode) or d.name is None or d.loc is None:
             continue
-        body = text[d.loc.start : d.loc.end]
-        used: dict[str, str] = {}
-        pending = [body]
-        while pending:  # the fragments it spreads, and theirs
-            for name in re.findall(r"\.\.\.\s*([_A-Za-z]\w*)", pending.pop()):
-                if name in fragments and name not in used:
-                    used[name] = fragments[name]
-                    pending.append(fragments[name])
+        used = [written(f) for f in fragments_used(d, fragments)]
         found.append(
             ContractOperation(
                 name=d.name.value,
                 kind=d.operation.value,
                 file=path.name,
-                text="\n\n".join([_leading_comments(text, d.loc.start) + body, *used.values()])
-                + "\n",
+                text="\n\n".join([_leading_comments(text, d.loc.start) + written(d), *used]) + "\n",
             )
         )
     return found

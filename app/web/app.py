@@ -37,7 +37,7 @@ from tortoise import connections
 from app.core.db import close_db, is_unavailable, open_db
 from app.core.errors import TopLevelCode, public_graphql_error
 from app.core.logging import configure_logging
-from app.core.messages import Msg, negotiate
+from app.core.messages import Msg
 from app.core.persisted import resolve as resolve_persisted
 from app.core.settings import Settings, load_settings
 from app.core.text import first_text_problem
@@ -55,7 +55,6 @@ from app.web.dialect import (
     check_request,
     is_request_error,
     refusal_response,
-    response_media_type,
     response_status,
 )
 from app.web.documents import trusted_text
@@ -120,7 +119,7 @@ class PsylineGraphQL(GraphQL[Context, None]):
         request = Request(scope=scope, receive=receive)
         try:
             if not (request.method == "GET" and self.should_render_graphql_ide(request)):
-                check_request(request.method, request.headers)
+                request.state.media_type = check_request(request.method, request.headers)
             response = await self.run(request)
         except HTTPException as exc:
             response = refusal_response(exc)
@@ -129,7 +128,7 @@ class PsylineGraphQL(GraphQL[Context, None]):
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         # The media type the answer will have (create_response); refused before if none.
-        sub_response.media_type = response_media_type(request.headers.get("accept")) or JSON
+        sub_response.media_type = getattr(request.state, "media_type", None) or JSON
         return sub_response
 
     def create_response(
@@ -189,8 +188,7 @@ class PsylineGraphQL(GraphQL[Context, None]):
         except Exception as exc:  # the session lookup could not reach the database
             if is_unavailable(exc):
                 log.warning("database unavailable while authenticating: %s", type(exc).__name__)
-                locale = negotiate(request.headers.get("accept-language"))
-                raise HTTPException(503, Msg.UNAVAILABLE.render(locale)) from None
+                raise HTTPException(503, Msg.UNAVAILABLE.render(ctx.locale)) from None
             raise
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -9,12 +9,14 @@ scripts, styles and connections only from this origin, no inline code.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from app.contract import contract_operations
 from app.web.assets import VENDOR_DIR
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -43,15 +45,31 @@ _COMMON_HEADERS = {
 _FILES: dict[str, tuple[Path, str]] = {
     "console.js": (CONSOLE_DIR / "console.js", "text/javascript; charset=utf-8"),
     "console.css": (CONSOLE_DIR / "console.css", "text/css; charset=utf-8"),
-    "operations.graphql": (
-        CONSOLE_DIR / "operations.graphql",
-        "application/graphql; charset=utf-8",
-    ),
     "graphql-ws.min.js": (GRAPHQL_WS_JS, "text/javascript; charset=utf-8"),
 }
 
 
 HASHED = ("console.js", "console.css", "graphql-ws.min.js")
+
+# What console.js sends, by name: the contract's own documents (app/contract), verbatim.
+CONSOLE_OPERATIONS = (
+    "StaffSignIn",
+    "RefreshSession",
+    "CareQueue",
+    "CareInbox",
+    "AssignConversation",
+    "ConversationHistory",
+    "AgentReply",
+    "MessageAdded",
+)
+
+
+@cache
+def console_operations() -> str:
+    """``/console/operations.graphql``: the console's operations, taken from the contract
+    (console.graphql and mobile.graphql) with their comments and fragments."""
+    by_name = {operation.name: operation for operation in contract_operations()}
+    return "\n".join(by_name[name].text for name in CONSOLE_OPERATIONS)
 
 
 def _static_path(name: str) -> str:
@@ -74,6 +92,12 @@ async def console_page(request: Request) -> Response:
 
 async def console_asset(request: Request) -> Response:
     name = request.path_params["name"]
+    if name == "operations.graphql":
+        return Response(
+            console_operations(),
+            media_type="application/graphql; charset=utf-8",
+            headers={**_COMMON_HEADERS, "Cache-Control": "no-cache"},
+        )
     entry = _FILES.get(name)
     if entry is None:
         return PlainTextResponse("not found", status_code=404, headers=_COMMON_HEADERS)

@@ -26,17 +26,15 @@ from pathlib import Path
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     OperationDefinitionNode,
     parse,
     print_ast,
-    visit,
 )
-from graphql.language import Visitor
 
 from app.core.errors import TopLevelCode, public_graphql_error
 from app.core.messages import Locale, Msg
+from app.core.operations import fragments_used
 from app.core.persisted import sha256_hex
 from models.api import TrustedDocument
 
@@ -56,29 +54,11 @@ def canonical_hash(text: str) -> str:
     return sha256_hex(print_ast(parse(text)))
 
 
-class _Spreads(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
-        self.names.add(node.name.value)
-
-
 def _with_fragments(
     operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
 ) -> str:
     """The operation and every fragment it uses (transitively), printed."""
-    needed: dict[str, FragmentDefinitionNode] = {}
-    pending = [operation]
-    while pending:
-        spreads = _Spreads()
-        visit(pending.pop(), spreads)
-        for name in sorted(spreads.names - needed.keys()):
-            if name in fragments:
-                needed[name] = fragments[name]
-                pending.append(fragments[name])  # type: ignore[arg-type]
-    parts = [operation, *needed.values()]
+    parts = [operation, *fragments_used(operation, fragments)]
     return "\n\n".join(print_ast(p) for p in parts)
 
 

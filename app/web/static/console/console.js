@@ -5,12 +5,12 @@
  * an HTML parser). GraphQL over HTTP for queries and mutations; one WebSocket
  * (graphql-transport-ws, the vendored `graphql-ws` client) for both
  * subscriptions. The operations are the contract documents, verbatim, in
- * operations.graphql (../shared/contract/console.graphql and mobile.graphql).
+ * operations.graphql (built by app/web/console.py from app/contract: console and mobile).
  */
 (function () {
   "use strict";
 
-  // The operations, by name: /console/operations.graphql, the contract documents
+  // The operations, by name: /console/operations.graphql, the contract documents (app/contract)
   // verbatim (a test checks it), loaded once at start.
   let OPS = null;
 
