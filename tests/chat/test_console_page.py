@@ -11,19 +11,8 @@ import re
 import httpx
 from graphql import parse, print_ast
 
-from app.web.console import CONSOLE_DIR
+from app.web.console import CONSOLE_DIR, CONSOLE_OPERATIONS
 from tests.helpers import op
-
-CONSOLE_OPERATIONS = (
-    "StaffSignIn",
-    "RefreshSession",
-    "CareQueue",
-    "CareInbox",
-    "AssignConversation",
-    "ConversationHistory",
-    "AgentReply",
-    "MessageAdded",
-)
 
 
 def _console_js() -> str:
