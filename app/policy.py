@@ -214,6 +214,12 @@ def can_view_care_queue(who: Principal) -> bool:
     return is_care_team(who)
 
 
+def sees_every_conversation(who: Principal) -> bool:
+    """``careConversations``: admins list every conversation, agents the ones they took
+    part in (assigned or replied)."""
+    return is_admin(who)
+
+
 def can_view_care_stats(who: Principal) -> bool:
     return is_admin(who)
 

@@ -39,12 +39,18 @@ class Conversation(Model):
     # The latest answered wait: when and how fast the first agent reply came.
     first_response_at = fields.DatetimeField(null=True)
     first_response_seconds = fields.IntField(null=True)
+    # The newest message (any author): the order of the care team's "my conversations".
+    last_message_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "care_conversations"
-        indexes = (("waiting_since", "id"), ("sla_breach_notified", "sla_due_at"))
+        indexes = (
+            ("waiting_since", "id"),
+            ("sla_breach_notified", "sla_due_at"),
+            ("last_message_at", "id"),
+        )
 
     def __str__(self) -> str:
         return f"Conversation#{self.id}"
@@ -112,3 +118,25 @@ class CareWait(Model):
     class Meta:
         table = "care_waits"
         indexes = (("started_at",), ("conversation_id", "answered_at"))
+
+
+class CareParticipant(Model):
+    """A care-team member who took part in a conversation (was assigned it or replied in
+    it): what "my conversations" lists. Written in the same transaction as the
+    assignment or the reply; one row per ``(conversation, agent)``."""
+
+    id = fields.IntField(primary_key=True)
+    conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
+        "chat.Conversation", related_name="participants", on_delete=fields.CASCADE
+    )
+    conversation_id: int
+    agent: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "identity.User", related_name="care_participations", on_delete=fields.CASCADE
+    )
+    agent_id: int
+    joined_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "care_participants"
+        unique_together = (("conversation", "agent"),)
+        indexes = (("agent_id", "conversation_id"),)

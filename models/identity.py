@@ -75,6 +75,7 @@ class User(Model):
     latest_partner: fields.ForeignKeyNullableRelation[Partner] = fields.ForeignKeyField(
         "identity.Partner", related_name="latest_users", null=True, on_delete=fields.SET_NULL
     )
+    latest_partner_id: int | None  # set by Tortoise; declared for type checkers
     partner_subject = fields.CharField(max_length=255, null=True)
     last_sign_in_at = fields.DatetimeField(null=True)
     # Staff: argon2id hash; consecutive failures and the lockout they cause.

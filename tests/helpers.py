@@ -83,6 +83,28 @@ def op(name: str) -> str:
     return contract_operations()[name]
 
 
+@cache
+def console_op(name: str) -> str:
+    """One of the console's own operations (app/web/static/console/console.graphql) with
+    the fragments it spreads, as a standalone document."""
+    from graphql import FragmentDefinitionNode
+
+    from app.core.operations import fragments_used
+    from app.web.console import CONSOLE_OWN_DOCUMENT
+
+    doc = parse(CONSOLE_OWN_DOCUMENT.read_text(encoding="utf-8"))
+    fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
+    for definition in doc.definitions:
+        if (
+            isinstance(definition, OperationDefinitionNode)
+            and definition.name
+            and definition.name.value == name
+        ):
+            parts = [definition, *fragments_used(definition, fragments)]
+            return "\n\n".join(print_ast(part) for part in parts)
+    raise KeyError(name)
+
+
 async def gql_raw(
     client: httpx.AsyncClient,
     query: str,

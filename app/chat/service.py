@@ -22,14 +22,15 @@ from tortoise.transactions import in_transaction
 
 from app import policy
 from app.chat.errors import ChatErrorCode
+from app.chat.reference import parse_client_reference
 from app.core import clock, events
-from app.core.errors import Refused
+from app.core.errors import BadInput, Refused
 from app.core.messages import Msg
 from app.core.pubsub import PubSub
 from app.core.ratelimit import RateLimiter
 from app.identity.events import UserRegistered
 from app.identity.viewer import Viewer
-from models.chat import CareWait, Conversation, Message, ReadMarker
+from models.chat import CareParticipant, CareWait, Conversation, Message, ReadMarker
 
 log = logging.getLogger("psyline.chat")
 
@@ -69,7 +70,9 @@ async def ensure_conversation(client_id: int) -> Conversation:
         return conversation
     try:
         async with in_transaction() as conn:
-            conversation = await Conversation.create(client_id=client_id, using_db=conn)
+            conversation = await Conversation.create(
+                client_id=client_id, last_message_at=clock.now(), using_db=conn
+            )
             await Message.create(
                 conversation_id=conversation.id, author_id=None, text=WELCOME_TEXT, using_db=conn
             )
@@ -198,8 +201,11 @@ async def _store_message(
         publications = [
             _Publication(conversation_channel(conversation_id), {"message_id": message.id})
         ]
-        changed: list[str] = []
+        conversation.last_message_at = now
+        changed: list[str] = ["last_message_at"]
         inbox_kind: InboxEventKind | None = None
+        if policy.writes_as_care_team(viewer):
+            await _took_part(conversation_id, viewer.user_id, conn)
         if not policy.writes_as_care_team(viewer):
             inbox_kind = InboxEventKind.NEW_MESSAGE
             if conversation.waiting_since is None:
@@ -236,8 +242,7 @@ async def _store_message(
                 .using_db(conn)
                 .update(answered_at=now, response_seconds=seconds, answered_by_id=viewer.user_id)
             )
-        if changed:
-            await conversation.save(using_db=conn, update_fields=[*changed, "updated_at"])
+        await conversation.save(using_db=conn, update_fields=[*changed, "updated_at"])
         if inbox_kind is not None:
             publications.append(
                 _Publication(
@@ -296,9 +301,14 @@ async def assign_conversation(
     """The agent takes the conversation; a conversation another agent holds is refused."""
     policy.require_assign_conversation(viewer)
     conversation = await _participant_conversation(viewer, conversation_id)
-    taken = await Conversation.filter(id=conversation.id, assignee_id__isnull=True).update(
-        assignee_id=viewer.user_id
-    )
+    async with in_transaction() as conn:
+        taken = (
+            await Conversation.filter(id=conversation.id, assignee_id__isnull=True)
+            .using_db(conn)
+            .update(assignee_id=viewer.user_id)
+        )
+        if taken:
+            await _took_part(conversation.id, viewer.user_id, conn)
     if not taken:
         current = await Conversation.get(id=conversation.id)
         if current.assignee_id != viewer.user_id:
@@ -325,6 +335,50 @@ async def care_queue(
         since, pk = after
         query = query.filter(Q(waiting_since__gt=since) | Q(waiting_since=since, id__gt=pk))
     return await query.order_by("waiting_since", "id").limit(limit)
+
+
+async def _took_part(conversation_id: int, agent_id: int, conn: Any) -> None:
+    """Record that a care-team member took part (once; a repeat is ignored)."""
+    await CareParticipant.bulk_create(
+        [CareParticipant(conversation_id=conversation_id, agent_id=agent_id)],
+        ignore_conflicts=True,
+        using_db=conn,
+    )
+
+
+MAX_SEARCH_LENGTH = 100
+
+
+async def care_conversations(
+    viewer: Viewer, limit: int, after: tuple[datetime, int] | None, search: str | None
+) -> list[Conversation]:
+    """ "My conversations": those the viewer was assigned or replied in (admins: all),
+    the most recent message first, after ``(last_message_at, id)``; ``search`` is a
+    client's short reference or part of their display name (case-insensitive)."""
+    policy.require_view_care_queue(viewer)
+    query = _care_conversations(viewer, search)
+    if after is not None:
+        at, pk = after
+        query = query.filter(Q(last_message_at__lt=at) | Q(last_message_at=at, id__lt=pk))
+    return await query.order_by("-last_message_at", "-id").limit(limit)
+
+
+async def care_conversations_count(viewer: Viewer, search: str | None) -> int:
+    return await _care_conversations(viewer, search).count()
+
+
+def _care_conversations(viewer: Viewer, search: str | None) -> QuerySet[Conversation]:
+    query = Conversation.filter(last_message_at__isnull=False)
+    if not policy.sees_every_conversation(viewer):
+        query = query.filter(participants__agent_id=viewer.user_id)
+    text = (search or "").strip()
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise BadInput(Msg.SEARCH_TOO_LONG(limit=MAX_SEARCH_LENGTH))
+    if text:
+        by_name = Q(client__display_name__icontains=text)
+        client_id = parse_client_reference(text)
+        query = query.filter(by_name | Q(client_id=client_id) if client_id is not None else by_name)
+    return query
 
 
 async def care_queue_length() -> int:

@@ -76,6 +76,20 @@ async def open_db(settings: Settings) -> None:
     await Tortoise.init(
         config=tortoise_config(settings), _enable_global_fallback=get_current_context() is None
     )
+    if settings.is_sqlite:
+        await _unicode_upper(Tortoise.get_connection("default"))
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+async def _unicode_upper(client: Any) -> None:
+    """SQLite's UPPER() folds ASCII only, so Tortoise's case-insensitive filters
+    (``icontains`` is ``UPPER(x) LIKE UPPER(y)``) would miss "Анна" for "анна". Replace it
+    with Python's on our one SQLite connection (PostgreSQL's UPPER follows the locale)."""
+    await client.create_connection(with_db=True)
+    await client._connection.create_function("upper", 1, _upper, deterministic=True)
 
 
 async def close_db() -> None:

@@ -388,6 +388,10 @@ class Msg(Enum):
         "Invalid cursor: it belongs to another ordering or list.",
         "Неверный курсор: он от другой сортировки или другого списка.",
     )
+    INVALID_CONVERSATIONS_CURSOR = (
+        "Invalid cursor: use a cursor returned by careConversations.",
+        "Неверный курсор: используйте курсор, полученный из careConversations.",
+    )
     INVALID_QUEUE_CURSOR = (
         "Invalid cursor: use a cursor returned by careQueue.",
         "Неверный курсор: используйте курсор, полученный из careQueue.",

@@ -51,7 +51,7 @@ _FILES: dict[str, tuple[Path, str]] = {
 
 HASHED = ("console.js", "console.css", "graphql-ws.min.js")
 
-# What console.js sends, by name: the contract's own documents (app/contract), verbatim.
+# What console.js sends, by name: the contract's own documents (app/contract), verbatim,
 CONSOLE_OPERATIONS = (
     "StaffSignIn",
     "RefreshSession",
@@ -62,14 +62,19 @@ CONSOLE_OPERATIONS = (
     "AgentReply",
     "MessageAdded",
 )
+# and the console's own, which no contract file holds (the contract is not ours to edit):
+# "my conversations" and the header of the open conversation, with the client's reference.
+CONSOLE_OWN_DOCUMENT = CONSOLE_DIR / "console.graphql"
 
 
 @cache
 def console_operations() -> str:
     """``/console/operations.graphql``: the console's operations, taken from the contract
-    (console.graphql and mobile.graphql) with their comments and fragments."""
+    (console.graphql and mobile.graphql) with their comments and fragments, then the
+    console's own (``console.graphql`` beside the page)."""
     by_name = {operation.name: operation for operation in contract_operations()}
-    return "\n".join(by_name[name].text for name in CONSOLE_OPERATIONS)
+    contract = [by_name[name].text for name in CONSOLE_OPERATIONS]
+    return "\n".join([*contract, CONSOLE_OWN_DOCUMENT.read_text(encoding="utf-8")])
 
 
 def _static_path(name: str) -> str:

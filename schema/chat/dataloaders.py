@@ -6,7 +6,7 @@ from typing import Any
 
 from app.core.sql import PageKey, fetch, newest_per_parent, param, placeholders
 from models.chat import Conversation, Message
-from models.identity import User
+from models.identity import Partner, User
 from schema.context import Loader
 from schema.loader import index_by
 
@@ -26,6 +26,13 @@ class ChatUserById(Loader[int, User | None]):
 
     async def load_batch(self, keys: list[int]) -> list[User | None]:
         return index_by(await User.filter(id__in=keys), keys)
+
+
+class PartnerById(Loader[int, Partner | None]):
+    """The partner (clinic network) a client came from, shown to the care team."""
+
+    async def load_batch(self, keys: list[int]) -> list[Partner | None]:
+        return index_by(await Partner.filter(id__in=keys), keys)
 
 
 class MessageById(Loader[int, Message | None]):

@@ -19,6 +19,12 @@ from schema.cost import cost, page
 from schema.relay import MAX_PAGE_SIZE, PAGE_SIZE_DOC, Connection, PageArgs, build_connection
 
 QUEUE_CURSOR = CursorCodec("Q", (datetime, int), Msg.INVALID_QUEUE_CURSOR)
+CONVERSATIONS_CURSOR = CursorCodec("A", (datetime, int), Msg.INVALID_CONVERSATIONS_CURSOR)
+
+
+def _conversations_cursor(row: Conversation) -> str:
+    assert row.last_message_at is not None
+    return CONVERSATIONS_CURSOR.encode(row.last_message_at, row.id)
 
 
 def _queue_cursor(row: Conversation) -> str:
@@ -46,6 +52,34 @@ class ChatQuery:
             cursor_of=_queue_cursor,
             convert=CareConversation.from_model,
             count=svc.care_queue_length,
+        )
+
+    @strawberry.field(
+        description='"My conversations": the ones the viewer was assigned or replied in '
+        "(admins: every conversation), the most recent message first, answered ones "
+        "included. `search` finds a client by short reference (CareClient.reference) or "
+        f"by part of the display name, case-insensitively. Care team only. {PAGE_SIZE_DOC}",
+        directives=page(MAX_PAGE_SIZE, weight=5),
+    )
+    async def care_conversations(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[CareConversation]:
+        viewer = info.context.require_viewer()
+        page = PageArgs.parse(first, after)
+        seek = CONVERSATIONS_CURSOR.read(page.cursor)
+        rows = await svc.care_conversations(
+            viewer, page.size + 1, (seek[0], seek[1]) if seek else None, search
+        )
+        return build_connection(
+            rows,
+            page,
+            cursor_of=_conversations_cursor,
+            convert=CareConversation.from_model,
+            count=lambda: svc.care_conversations_count(viewer, search),
         )
 
     @strawberry.field(

@@ -11,6 +11,7 @@ import strawberry
 from app import policy
 from app.chat import service as svc
 from app.chat.errors import ChatErrorCode
+from app.chat.reference import client_reference
 from app.core.cursors import CursorCodec, decode_cursor
 from app.core.errors import BadInput
 from app.core.messages import Msg
@@ -25,6 +26,7 @@ from schema.chat.dataloaders import (
     LastMessageByConversation,
     MessageById,
     MessagePageByConversation,
+    PartnerById,
     UnreadCountByConversation,
 )
 from schema.common import PayloadError
@@ -122,6 +124,27 @@ class CareClient:
     masked_phone: str = strawberry.field(
         description="The phone number with the middle digits hidden, e.g. +7 999 ***-**-67."
     )
+    reference: str = strawberry.field(
+        description="A stable short reference derived from the client's id (e.g. 1EY-XKK6): "
+        "tells clients apart without their phone number; careConversations(search:) finds it."
+    )
+    _partner_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The partner (clinic network) the client last came from.")
+    async def partner_name(self, info: Info) -> str | None:
+        if self._partner_id is None:
+            return None
+        partner = await info.context.loaders[PartnerById].load(self._partner_id)
+        return partner.name if partner else None
+
+    @classmethod
+    def from_user(cls, user: User) -> CareClient:
+        return cls(
+            display_name=user.display_name,
+            masked_phone=mask_phone(user.phone_e164),
+            reference=client_reference(user.id),
+            _partner_id=user.latest_partner_id,
+        )
 
 
 @strawberry.type(description="A member of the care team.")
@@ -187,6 +210,9 @@ class CareConversation(Node):
     first_response_seconds: int | None = strawberry.field(
         description="How long the latest answered wait lasted, in seconds."
     )
+    last_message_at: datetime | None = strawberry.field(
+        description="When the newest message (anyone's) was sent: the order of careConversations."
+    )
     _row: strawberry.Private[m.Conversation]
 
     @classmethod
@@ -197,6 +223,7 @@ class CareConversation(Node):
             sla_due_at=row.sla_due_at,
             first_response_at=row.first_response_at,
             first_response_seconds=row.first_response_seconds,
+            last_message_at=row.last_message_at,
             _row=row,
         )
 
@@ -205,7 +232,7 @@ class CareConversation(Node):
         user = await info.context.loaders[ChatUserById].load(self._row.client_id)
         if user is None:
             return None
-        return CareClient(display_name=user.display_name, masked_phone=mask_phone(user.phone_e164))
+        return CareClient.from_user(user)
 
     @strawberry.field(description="The agent who took the conversation; null if nobody yet.")
     async def assignee(self, info: Info) -> CareAgent | None:

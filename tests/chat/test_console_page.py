@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 
 import httpx
-from graphql import parse, print_ast
+from graphql import parse, print_ast, validate
 
-from app.web.console import CONSOLE_DIR, CONSOLE_OPERATIONS
+from app.web.console import CONSOLE_DIR, CONSOLE_OPERATIONS, CONSOLE_OWN_DOCUMENT
+from schema import build_schema
 from tests.helpers import op
 
 
@@ -75,11 +76,16 @@ async def test_console_sends_the_contract_operations_verbatim(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/graphql")
     document = parse(response.text)
+    assert validate(build_schema()._schema, document) == []
     found = {d.name.value: print_ast(d) for d in document.definitions}  # type: ignore[attr-defined]
+    own = parse(CONSOLE_OWN_DOCUMENT.read_text(encoding="utf-8"))
+    own_names = {d.name.value for d in own.definitions}  # type: ignore[attr-defined]
 
-    assert sorted(found) == sorted(CONSOLE_OPERATIONS)
+    assert sorted(set(found) - own_names) == sorted(CONSOLE_OPERATIONS)
+    assert own_names == {"MyConversations", "ConversationClient", "ConsoleClient"}
     for name, printed in found.items():
-        assert printed == op(name), name
+        if name not in own_names:
+            assert printed == op(name), name
 
 
 def test_console_never_renders_data_as_html() -> None:
