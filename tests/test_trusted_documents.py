@@ -19,10 +19,13 @@ from starlette.applications import Starlette
 
 from app.core.persisted import sha256_hex
 from app.core.settings import ROOT, Settings
+from app.demo.seed import seed_documents
 from app.web.app import create_app
 from app.web.documents import operations_of_graphql, register
+from models.enums import Role
 from tests.chat.ws import ws_session
 from tests.factories import signed_in
+from tests.helpers import console_op
 from tests.servers import serve_in_loop
 
 
@@ -70,6 +73,24 @@ async def test_only_registered_operations_run(http: httpx.AsyncClient) -> None:
     apq = {"query": "{ topics { id } }", "extensions": {"persistedQuery": {
         "version": 1, "sha256Hash": sha256_hex("{ topics { id } }")}}}  # fmt: skip
     assert not_in_list((await http.post("/graphql", json=apq)).json())
+
+
+async def test_the_seeded_list_runs_the_consoles_own_operations(
+    http: httpx.AsyncClient, settings: Settings
+) -> None:
+    await seed_documents()
+    agent = await signed_in(settings, Role.CARE_AGENT)
+    headers = {"Authorization": f"Bearer {agent.token}"}
+    for name, variables in (("MyConversations", {"first": 5}), ("ConversationClient", {"id": "x"})):
+        body = (
+            await http.post(
+                "/graphql",
+                json={"query": console_op(name), "variables": variables},
+                headers=headers,
+            )
+        ).json()
+        assert not not_in_list(body), (name, body)
+        assert body.get("data") is not None, (name, body)
 
 
 async def test_sockets_run_registered_operations_only(

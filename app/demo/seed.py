@@ -12,14 +12,15 @@ from app.core.settings import Settings
 from app.demo.booking import seed_booking
 from app.demo.catalogue import DEFAULT_PSYCHOLOGISTS, seed_catalogue
 from app.demo.identity import seed_identity
+from app.web.console import CONSOLE_OWN_DOCUMENT
 from app.web.documents import operations_of_file, register
 
 
 async def seed_documents() -> str | None:
-    """Register the contract's operations (app/contract, what the demo apps send) as
-    trusted documents."""
+    """Register the contract's operations (app/contract, what the demo apps send) and the
+    care console's own (app/web/static/console/console.graphql) as trusted documents."""
     added = 0
-    for path in contract_files():
+    for path in [*contract_files(), CONSOLE_OWN_DOCUMENT]:
         added += await register(operations_of_file(path), path.name)
     return f"{added} trusted documents registered" if added else None
 

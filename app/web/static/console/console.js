@@ -5,7 +5,10 @@
  * an HTML parser). GraphQL over HTTP for queries and mutations; one WebSocket
  * (graphql-transport-ws, the vendored `graphql-ws` client) for both
  * subscriptions. The operations are the contract documents, verbatim, in
- * operations.graphql (built by app/web/console.py from app/contract: console and mobile).
+ * operations.graphql (built by app/web/console.py from app/contract: console and mobile),
+ * then the console's own (console.graphql: "my conversations", the chat header).
+ * Every text is Russian, and so are the server's messages: Accept-Language: ru over
+ * HTTP, locale "ru" in the WebSocket's connectionParams.
  */
 (function () {
   "use strict";
@@ -18,12 +21,28 @@
     const response = await fetch("/console/operations.graphql", { cache: "no-cache" });
     if (!response.ok) throw new Error(`operations: HTTP ${response.status}`);
     const text = await response.text();
-    const starts = [...text.matchAll(/^(?:query|mutation|subscription)\s+(\w+)/gm)];
-    const ops = {};
+    const starts = [...text.matchAll(/^(query|mutation|subscription|fragment)\s+(\w+)/gm)];
+    const blocks = { operation: {}, fragment: {} };
     starts.forEach((m, i) => {
       const endAt = i + 1 < starts.length ? starts[i + 1].index : text.length;
-      ops[m[1]] = text.slice(m.index, endAt).trim();
+      blocks[m[1] === "fragment" ? "fragment" : "operation"][m[2]] = text.slice(m.index, endAt).trim();
     });
+    // Each operation travels with the fragments it spreads (and theirs), each once.
+    const ops = {};
+    for (const [name, body] of Object.entries(blocks.operation)) {
+      const needed = [];
+      const pending = [body];
+      while (pending.length) {
+        for (const m of pending.pop().matchAll(/\.\.\.\s*([A-Za-z_]\w*)/g)) {
+          const fragment = blocks.fragment[m[1]];
+          if (fragment && !needed.includes(fragment)) {
+            needed.push(fragment);
+            pending.push(fragment);
+          }
+        }
+      }
+      ops[name] = [body, ...needed].join("\n\n");
+    }
     return Object.freeze(ops);
   }
 
@@ -31,6 +50,8 @@
   const HTTP_URL = new URL("/graphql", window.location.href).toString();
   const WS_URL = HTTP_URL.replace(/^http/, "ws");
   const QUEUE_PAGE = 100; // the API's cap
+  const MINE_PAGE = 30;
+  const LOCALE = "ru";
   const HISTORY_PAGE = 30;
   const REFRESH_LEAD_MS = 60 * 1000; // refresh the access token this long before it expires
   const PONG_TIMEOUT_MS = 5000;
@@ -130,6 +151,12 @@
     queueHasNext: false,
     queueSeq: 0, // the newest first-page reload
     queueDirty: false, // an inbox event arrived since that reload started
+    tab: "queue", // "queue" | "mine"
+    mine: [], // MyConversations nodes shown, newest message first
+    mineEnd: null,
+    mineHasNext: false,
+    mineSeq: 0, // the newest "my conversations" load (older answers are dropped)
+    mineSearch: "",
     open: null, // the open conversation (see openConversation)
     refreshTimer: null,
     tickTimer: null,
@@ -208,7 +235,11 @@
   // ---------------------------------------------------------------- HTTP
 
   async function postGraphQL(query, variables, token) {
-    const headers = { "Content-Type": "application/json", Accept: "application/json" };
+    const headers = {
+      "Content-Type": "application/json",
+      Accept: "application/json",
+      "Accept-Language": LOCALE,
+    };
     if (token) headers.Authorization = `Bearer ${token}`;
     const response = await fetch(HTTP_URL, {
       method: "POST",
@@ -269,7 +300,7 @@
       connectionParams: async () => {
         await ensureFreshToken();
         state.socketToken = state.session.accessToken;
-        return { Authorization: `Bearer ${state.socketToken}` };
+        return { Authorization: `Bearer ${state.socketToken}`, locale: LOCALE };
       },
       // Never give up after a network drop: back off up to ~10 s between attempts.
       retryAttempts: Infinity,
@@ -439,6 +470,7 @@
       renderChatHead();
     }
     renderQueue();
+    if (state.tab === "mine" && state.mine.some((c) => c.id === conv.id)) scheduleMineReload();
   }
 
   /**
@@ -537,6 +569,108 @@
     $("queue-more").hidden = !state.queueHasNext;
   }
 
+  // ---------------------------------------------------------------- my conversations
+
+  /** "Мои диалоги": the first page again (or the next one); the newest load wins. */
+  async function loadMine(more) {
+    const seq = ++state.mineSeq;
+    const search = state.mineSearch;
+    try {
+      const after = more ? state.mineEnd : null;
+      const data = await gql(OPS.MyConversations, { first: MINE_PAGE, after, search: search || null });
+      if (seq !== state.mineSeq) return;
+      const conn = data.careConversations;
+      const nodes = conn.edges.map((edge) => edge.node);
+      state.mine = more ? state.mine.concat(nodes.filter((n) => !state.mine.some((m) => m.id === n.id))) : nodes;
+      state.mineEnd = conn.pageInfo.endCursor;
+      state.mineHasNext = conn.pageInfo.hasNextPage;
+      $("mine-count").textContent = String(conn.totalCount);
+      $("mine-count").hidden = false;
+      $("mine").dataset.loaded = "true";
+      renderMine();
+    } catch (err) {
+      reportError(err, "Мои диалоги");
+    }
+  }
+
+  let mineReload = null;
+  function scheduleMineReload() {
+    if (mineReload) return;
+    mineReload = setTimeout(() => {
+      mineReload = null;
+      loadMine();
+    }, 300);
+  }
+
+  /** "1EY-XKK6 · Клиника · +7 999 ***-**-67": how the care team tells clients apart. */
+  function clientLine(client) {
+    return [client.reference, client.partnerName, client.maskedPhone].filter(Boolean).join(" · ");
+  }
+
+  function renderMine() {
+    const list = $("mine");
+    const rows = state.mine.map((c) => {
+      const client = c.client || {};
+      const last = c.lastMessage;
+      const badges = [];
+      if (c.waitingSince) badges.push(el("span", { className: "badge badge-wait", text: "ждёт ответа" }));
+      if (c.unreadCount) badges.push(el("span", { className: "badge", text: `новых: ${c.unreadCount}` }));
+      return el(
+        "li",
+        {
+          className: `queue-item${state.open && state.open.id === c.id ? " active" : ""}`,
+          dataset: { id: c.id, testid: "mine-item" },
+          tabindex: "0",
+          role: "button",
+          onclick: () => openConversation(c.id, c.client),
+          onkeydown: (ev) => {
+            if (ev.key === "Enter") openConversation(c.id, c.client);
+          },
+        },
+        el("div", { className: "qi-top" },
+          el("span", { className: "qi-name", text: client.displayName || "Клиент" }),
+          el("time", { className: "qi-when", dateTime: c.lastMessageAt, text: formatTime(c.lastMessageAt) })),
+        el("div", { className: "qi-ref", dataset: { testid: "client-line" }, text: clientLine(client) }),
+        el("div", { className: "qi-last", text: last ? last.text : "" }),
+        el("div", { className: "qi-meta" },
+          el("span", { className: "qi-assignee", text: c.assignee ? `Ведёт: ${c.assignee.displayName}` : "Не назначено" }),
+          ...badges),
+      );
+    });
+    list.replaceChildren(...rows);
+    const empty = $("mine-empty");
+    empty.textContent = state.mineSearch
+      ? "Ничего не найдено. Проверьте имя или номер клиента."
+      : "Здесь появятся диалоги, которые вы вели.";
+    empty.hidden = rows.length > 0 || list.dataset.loaded !== "true";
+    $("mine-more").hidden = !state.mineHasNext;
+  }
+
+  function showTab(tab) {
+    state.tab = tab;
+    $("tab-queue").setAttribute("aria-selected", String(tab === "queue"));
+    $("tab-mine").setAttribute("aria-selected", String(tab === "mine"));
+    $("queue-view").hidden = tab !== "queue";
+    $("mine-view").hidden = tab !== "mine";
+    if (tab === "mine") loadMine();
+  }
+
+  let searchTimer = null;
+  function onSearchInput() {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      const text = $("mine-search").value.trim();
+      if (text === state.mineSearch) return;
+      state.mineSearch = text;
+      loadMine();
+    }, 250);
+  }
+
+  /** At phone width the list and the chat take turns (the CSS reads data-view). */
+  function showView(view) {
+    $("app-view").dataset.view = view;
+  }
+
   function tick() {
     for (const node of document.querySelectorAll(".sla[data-due]")) {
       if (node.dataset.due) renderSla(node, node.dataset.due);
@@ -572,6 +706,16 @@
     if (conv && conv.sub) conv.sub.stop();
   }
 
+  /** Back to the list (phone width): the conversation is closed. */
+  function backToList() {
+    closeConversation();
+    $("chat-body").hidden = true;
+    $("chat-placeholder").hidden = false;
+    showView("list");
+    renderQueue();
+    if (state.tab === "mine") loadMine();
+  }
+
   async function openConversation(id, client) {
     if (state.open && state.open.id === id) return;
     closeConversation();
@@ -591,6 +735,7 @@
       draftText: null,
     };
     state.open = conv;
+    showView("chat");
     $("chat-placeholder").hidden = true;
     $("chat-body").hidden = false;
     $("message-list").replaceChildren();
@@ -598,15 +743,20 @@
     $("reply-error").hidden = true;
     renderChatHead();
     renderQueue();
+    renderMine();
     try {
-      const data = await gql(OPS.ConversationHistory, { id, last: HISTORY_PAGE, before: null });
+      const [data, header] = await Promise.all([
+        gql(OPS.ConversationHistory, { id, last: HISTORY_PAGE, before: null }),
+        gql(OPS.ConversationClient, { id }),
+      ]);
       if (state.open !== conv) return;
       const node = data.node;
       if (!node) {
         notify("Обращение не найдено.", "error");
         return;
       }
-      conv.client = node.client;
+      conv.client = { ...node.client, ...((header.node && header.node.client) || {}) };
+      if (header.node) conv.assignee = header.node.assignee;
       renderChatHead();
       const page = node.messages;
       for (const edge of page.edges) showMessage(conv, edge.node, edge.cursor);
@@ -646,7 +796,7 @@
     if (!conv) return;
     const client = conv.client || {};
     $("chat-title").textContent = client.displayName || "Клиент";
-    $("chat-sub").textContent = client.maskedPhone || "";
+    $("chat-sub").textContent = clientLine(client);
     $("chat-assignee").textContent = conv.assignee ? `Ведёт: ${conv.assignee.displayName}` : "Не назначено";
     $("chat-assign").hidden = Boolean(conv.assignee);
   }
@@ -764,6 +914,7 @@
           $("message-list").append(bubble);
           scrollToEnd(true);
         }
+        if (state.tab === "mine") scheduleMineReload();
       }
     } catch (err) {
       if (err instanceof SessionEnded) reportError(err, "Ответ");
@@ -791,6 +942,7 @@
     $("app-view").hidden = false;
     $("topbar-right").hidden = false;
     $("who").textContent = state.session.email || "";
+    showView("list");
     setConn("connecting", "подключение…");
     startSocket();
     subscribeInbox();
@@ -826,6 +978,13 @@
     state.queueSeq += 1; // a reload in flight must not write any more
     delete $("queue").dataset.loaded;
     renderQueue();
+    state.mine = [];
+    state.mineSeq += 1;
+    state.mineSearch = "";
+    $("mine-search").value = "";
+    delete $("mine").dataset.loaded;
+    renderMine();
+    showTab("queue");
     $("chat-body").hidden = true;
     $("chat-placeholder").hidden = false;
     showLogin(message);
@@ -878,6 +1037,17 @@
     $("login-form").addEventListener("submit", signIn);
     $("sign-out").addEventListener("click", () => signOut(""));
     $("queue-more").addEventListener("click", () => loadQueue(true));
+    $("tab-queue").addEventListener("click", () => showTab("queue"));
+    $("tab-mine").addEventListener("click", () => showTab("mine"));
+    $("mine-more").addEventListener("click", () => loadMine(true));
+    $("mine-search").addEventListener("input", onSearchInput);
+    $("mine-search-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      clearTimeout(searchTimer);
+      state.mineSearch = $("mine-search").value.trim();
+      loadMine();
+    });
+    $("chat-back").addEventListener("click", backToList);
     $("chat-assign").addEventListener("click", () => state.open && assign(state.open.id));
     $("earlier").addEventListener("click", loadEarlier);
     $("composer").addEventListener("submit", (ev) => {
