@@ -4,6 +4,7 @@ search by short reference and name, the client's reference and partner, SQL per 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -12,8 +13,10 @@ import pytest
 
 from app.chat.reference import client_reference, parse_client_reference
 from app.core.settings import Settings
+from models.chat import CareParticipant
 from models.enums import Role
 from models.identity import Partner, User
+from schema.relay import decode_id
 from tests.chat.support import agent, client_with_conversation, send_ok
 from tests.factories import signed_in
 from tests.helpers import console_op, count_sql, error_codes, gql, gql_raw, op
@@ -241,3 +244,19 @@ async def test_the_header_query_shows_the_client_and_refuses_strangers(
     stranger, _ = await client_with_conversation(client, settings, _name())
     data = await gql(client, header, {"id": conversation["id"]}, stranger.token)
     assert data["node"] is None
+
+
+async def test_concurrent_replies_and_taking_record_one_participation(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    staff = await agent(settings)
+    person, conversation = await client_with_conversation(client, settings, _name())
+    await send_ok(client, person.token, conversation["id"], "Жду")
+    take = gql(
+        client, op("AssignConversation"), {"conversationId": conversation["id"]}, staff.token
+    )
+    replies = [send_ok(client, staff.token, conversation["id"], f"Ответ {i}") for i in range(5)]
+    await asyncio.gather(take, *replies)
+    cid = decode_id(conversation["id"], "CareConversation")
+    assert await CareParticipant.filter(conversation_id=cid).count() == 1
+    assert [n["id"] for n in await _mine(client, staff.token)] == [conversation["id"]]
