@@ -614,7 +614,6 @@
       const last = c.lastMessage;
       const badges = [];
       if (c.waitingSince) badges.push(el("span", { className: "badge badge-wait", text: "ждёт ответа" }));
-      if (c.unreadCount) badges.push(el("span", { className: "badge", text: `новых: ${c.unreadCount}` }));
       return el(
         "li",
         {
