@@ -16,7 +16,7 @@ bounded concurrency:
 - ``SoonestSlots``: ``soonestSlots(first: 10)`` across the whole catalogue;
 - ``Catalogue SOONEST_AVAILABLE``: 20 cards ordered by their next free slot.
 
-It reports p50 / p95 latency and requests per second. The PostgreSQL database it
+It reports p50 / p95 / p99 latency (and p99/p50) and requests per second. The PostgreSQL database it
 creates (``--db``) is dropped at the end unless ``--keep-db``. Bench bookings are
 inserted without SQLite's booked cells (the read path never uses them).
 """
@@ -299,6 +299,10 @@ async def measure(
         "failures": failures,
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 1),
+        "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 1),
+        "p99/p50": round(
+            latencies[int(0.99 * (len(latencies) - 1))] / statistics.median(latencies), 2
+        ),
         "rps": round(requests / wall, 1),
     }
 

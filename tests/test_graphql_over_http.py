@@ -16,6 +16,7 @@ import pytest
 
 from app.core.persisted import sha256_hex
 from app.core.settings import Settings
+from app.web.app import json_text
 from app.web.dialect import response_media_type, response_status
 from tests.factories import signed_in
 from tests.helpers import count_sql, error_codes
@@ -81,6 +82,27 @@ async def test_answers_name_their_media_type_with_utf8(
         "data": {"__type": None},
         "extensions": {"cost": {"requested": 0, "budget": 10000}},  # __typename is free
     }
+
+
+async def test_text_travels_as_utf8_and_a_lone_surrogate_never_breaks_the_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    # A Russian message (signing in is needed) comes as UTF-8, not as \\u escapes.
+    response = await post(client, {"query": "{ careQueue(first: 1) { totalCount } }"}, JS)
+    message = response.json()["errors"][0]["message"]
+    assert any("\u0430" <= char <= "\u044f" for char in message.lower()), message  # Cyrillic
+    assert message.encode() in response.content
+    assert b"\\u04" not in response.content
+    # A lone surrogate (a valid JSON escape, not valid UTF-8) is refused at the door ...
+    body = '{"query":"query($n: Int!) { __typename }","variables":{"n":"\\ud800"}}'
+    response = await client.post(
+        "/graphql", content=body, headers={"content-type": "application/json", "accept": JS}
+    )
+    assert response.status_code == 400
+    assert error_codes(response.json()) == ["BAD_REQUEST"]
+    # ... and one from anywhere else is sent escaped rather than failing to encode.
+    assert json_text({"m": "Анна \ud800"}) == '{"m":"\\u0410\\u043d\\u043d\\u0430 \\ud800"}'
+    assert json_text({"m": "Анна"}) == '{"m":"Анна"}'
 
 
 @pytest.mark.parametrize("kind", REQUEST_ERRORS)

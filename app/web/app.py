@@ -36,6 +36,7 @@ from tortoise import connections
 
 from app.core.db import close_db, is_unavailable, open_db
 from app.core.errors import TopLevelCode, public_graphql_error
+from app.core.heap import freeze_startup_heap
 from app.core.logging import configure_logging
 from app.core.messages import Msg
 from app.core.persisted import resolve as resolve_persisted
@@ -75,6 +76,19 @@ class BadJSON(json.JSONDecodeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "", 0)
+
+
+def json_text(data: object) -> str:
+    """Compact JSON with text as UTF-8, not ``\\uXXXX`` escapes: Cyrillic is 2 bytes
+    instead of 6 (HTTP bodies and WebSocket frames alike). A lone surrogate cannot be
+    UTF-8 (HTTP refuses one in a request, but a value may come from elsewhere): then the
+    escaped form, so an answer never fails to encode."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(data, separators=(",", ":"))
+    return text
 
 
 class PsylineGraphQL(GraphQL[Context, None]):
@@ -124,6 +138,9 @@ class PsylineGraphQL(GraphQL[Context, None]):
         except HTTPException as exc:
             response = refusal_response(exc)
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> str:
+        return json_text(data)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -361,6 +378,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             # Chat pub/sub (Redis with REDIS_URL), limiter, SLA watcher; caches.
             async with open_runtime(settings) as runtime:
                 app.state.runtime = runtime
+                if settings.env != "test":  # the suite counts objects and leaks itself
+                    freeze_startup_heap()
                 yield
         finally:
             await close_db()
