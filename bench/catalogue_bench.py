@@ -63,7 +63,7 @@ async def prepare(settings: Settings, size: int) -> dict[str, Any]:
     """Migrate, seed ``size`` demo psychologists and a month of bookings each."""
     from tortoise import connections
 
-    from app.core.db import close_db, migrate, open_db
+    from app.core.db import analyze, close_db, migrate, open_db
     from app.demo.seed import seed_demo
     from models.booking import Booking, WorkingHours
     from models.catalogue import Psychologist, Service
@@ -151,6 +151,7 @@ async def prepare(settings: Settings, size: int) -> dict[str, Any]:
                 r[7] = str(r[7])
         for i in range(0, len(rows), 5000):
             await conn.execute_many(sql, rows[i : i + 5000])
+        await analyze()  # after the bulk load, as seed does
         total_bookings = await Booking.all().count()
         approved = await Psychologist.filter(vetting_status="APPROVED").count()
     finally:

@@ -92,6 +92,12 @@ async def _unicode_upper(client: Any) -> None:
     await client._connection.create_function("upper", 1, _upper, deterministic=True)
 
 
+async def analyze() -> None:
+    """Refresh the planner's statistics after a bulk load (seed, import): autovacuum may be
+    off or late on PostgreSQL, and SQLite keeps none until asked (``sqlite_stat1``)."""
+    await Tortoise.get_connection("default").execute_script("ANALYZE")
+
+
 async def close_db() -> None:
     await Tortoise.close_connections()
 

@@ -8,6 +8,7 @@ be safe to re-run.
 from __future__ import annotations
 
 from app.contract import contract_files
+from app.core.db import analyze
 from app.core.settings import Settings
 from app.demo.booking import seed_booking
 from app.demo.catalogue import DEFAULT_PSYCHOLOGISTS, seed_catalogue
@@ -32,4 +33,5 @@ async def seed_demo(settings: Settings, psychologists: int = DEFAULT_PSYCHOLOGIS
         await seed_booking(settings),
         await seed_documents(),
     ]
+    await analyze()  # bulk inserts: give the planner fresh statistics
     return "; ".join(s for s in summaries if s) or "nothing to do"

@@ -163,3 +163,20 @@ async def test_search_name_follows_full_name_on_save(app: object) -> None:
     p.full_name = "Тест СЕМЁНОВА"
     await p.save(update_fields=["full_name"])
     assert (await Psychologist.get(id=p.id)).search_name == "тест семенова"
+
+
+async def test_seeding_leaves_fresh_planner_statistics(app: object, settings: Settings) -> None:
+    """The session's app was seeded (tests.fixtures): the planner has statistics."""
+    from tortoise import Tortoise
+
+    connection = Tortoise.get_connection("default")
+    if settings.is_sqlite:
+        rows = await connection.execute_query_dict(
+            "SELECT tbl FROM sqlite_stat1 WHERE tbl = 'psychologists'"
+        )
+    else:
+        rows = await connection.execute_query_dict(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = 'psychologists' "
+            "AND COALESCE(last_analyze, last_autoanalyze) IS NOT NULL"
+        )
+    assert rows, "no statistics for psychologists after the seed"
