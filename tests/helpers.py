@@ -87,22 +87,11 @@ def op(name: str) -> str:
 def console_op(name: str) -> str:
     """One of the console's own operations (app/web/static/console/console.graphql) with
     the fragments it spreads, as a standalone document."""
-    from graphql import FragmentDefinitionNode
-
-    from app.core.operations import fragments_used
     from app.web.console import CONSOLE_OWN_DOCUMENT
+    from app.web.documents import operations_of_file
 
-    doc = parse(CONSOLE_OWN_DOCUMENT.read_text(encoding="utf-8"))
-    fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
-    for definition in doc.definitions:
-        if (
-            isinstance(definition, OperationDefinitionNode)
-            and definition.name
-            and definition.name.value == name
-        ):
-            parts = [definition, *fragments_used(definition, fragments)]
-            return "\n\n".join(print_ast(part) for part in parts)
-    raise KeyError(name)
+    by_name = {o.name: o.body for o in operations_of_file(CONSOLE_OWN_DOCUMENT)}
+    return by_name[name]
 
 
 async def gql_raw(

@@ -204,9 +204,11 @@ async def _store_message(
         conversation.last_message_at = now
         changed: list[str] = ["last_message_at"]
         inbox_kind: InboxEventKind | None = None
-        if policy.writes_as_care_team(viewer):
+        care_team = policy.writes_as_care_team(viewer)
+        # The assignee's part was recorded when they took it (or first replied).
+        if care_team and conversation.assignee_id != viewer.user_id:
             await _took_part(conversation_id, viewer.user_id, conn)
-        if not policy.writes_as_care_team(viewer):
+        if not care_team:
             inbox_kind = InboxEventKind.NEW_MESSAGE
             if conversation.waiting_since is None:
                 conversation.waiting_since = now

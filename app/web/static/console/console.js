@@ -512,6 +512,27 @@
     node.dataset.sla = s.cls;
   }
 
+  const assigneeText = (assignee) => (assignee ? `Ведёт: ${assignee.displayName}` : "Не назначено");
+
+  /** One conversation in a list (the queue, my conversations): opens on click or Enter. */
+  function conversationItem(c, testid, ...children) {
+    const open = () => openConversation(c.id, c.client);
+    return el(
+      "li",
+      {
+        className: `queue-item${state.open && state.open.id === c.id ? " active" : ""}`,
+        dataset: { id: c.id, testid },
+        tabindex: "0",
+        role: "button",
+        onclick: open,
+        onkeydown: (ev) => {
+          if (ev.key === "Enter") open();
+        },
+      },
+      ...children,
+    );
+  }
+
   function renderQueue() {
     const list = $("queue");
     const focused = document.activeElement && document.activeElement.closest(".queue-item");
@@ -524,7 +545,7 @@
       if (c.slaDueAt) renderSla(sla, c.slaDueAt);
       const client = c.client || {};
       const last = c.lastMessage;
-      const assignee = c.assignee ? `Ведёт: ${c.assignee.displayName}` : "Не назначено";
+      const assignee = assigneeText(c.assignee);
       const take = c.assignee
         ? null
         : el("button", {
@@ -536,18 +557,7 @@
             assign(c.id);
           },
         });
-      return el(
-        "li",
-        {
-          className: `queue-item${state.open && state.open.id === c.id ? " active" : ""}`,
-          dataset: { id: c.id, testid: "queue-item" },
-          tabindex: "0",
-          role: "button",
-          onclick: () => openConversation(c.id, c.client),
-          onkeydown: (ev) => {
-            if (ev.key === "Enter") openConversation(c.id, c.client);
-          },
-        },
+      return conversationItem(c, "queue-item",
         el("div", { className: "qi-top" },
           el("span", { className: "qi-name", text: client.displayName || "Клиент" }),
           el("span", { className: "qi-phone", text: client.maskedPhone || "" }),
@@ -614,25 +624,14 @@
       const last = c.lastMessage;
       const badges = [];
       if (c.waitingSince) badges.push(el("span", { className: "badge badge-wait", text: "ждёт ответа" }));
-      return el(
-        "li",
-        {
-          className: `queue-item${state.open && state.open.id === c.id ? " active" : ""}`,
-          dataset: { id: c.id, testid: "mine-item" },
-          tabindex: "0",
-          role: "button",
-          onclick: () => openConversation(c.id, c.client),
-          onkeydown: (ev) => {
-            if (ev.key === "Enter") openConversation(c.id, c.client);
-          },
-        },
+      return conversationItem(c, "mine-item",
         el("div", { className: "qi-top" },
           el("span", { className: "qi-name", text: client.displayName || "Клиент" }),
           el("time", { className: "qi-when", dateTime: c.lastMessageAt, text: formatTime(c.lastMessageAt) })),
         el("div", { className: "qi-ref", dataset: { testid: "client-line" }, text: clientLine(client) }),
         el("div", { className: "qi-last", text: last ? last.text : "" }),
         el("div", { className: "qi-meta" },
-          el("span", { className: "qi-assignee", text: c.assignee ? `Ведёт: ${c.assignee.displayName}` : "Не назначено" }),
+          el("span", { className: "qi-assignee", text: assigneeText(c.assignee) }),
           ...badges),
       );
     });
@@ -796,7 +795,7 @@
     const client = conv.client || {};
     $("chat-title").textContent = client.displayName || "Клиент";
     $("chat-sub").textContent = clientLine(client);
-    $("chat-assignee").textContent = conv.assignee ? `Ведёт: ${conv.assignee.displayName}` : "Не назначено";
+    $("chat-assignee").textContent = assigneeText(conv.assignee);
     $("chat-assign").hidden = Boolean(conv.assignee);
   }
 
