@@ -149,3 +149,43 @@ class BookedCell(Model):
     class Meta:
         table = "booked_cells"
         unique_together = (("psychologist_id", "cell"),)
+
+
+NO_SLOT = 2**62  # ``NextFreeSlot.rank`` of "no free slot": after every real epoch
+
+
+class NextFreeSlot(Model):
+    """Derived: a psychologist's first free slot of one service kind, so that the soonest
+    slots across the catalogue are an indexed ``ORDER BY rank LIMIT n``.
+
+    One row per psychologist and kind, created by a trigger when the psychologist is.
+    Every write that can move the slot (bookings, working hours, overrides, policies,
+    services, the psychologist's zone) marks the psychologist's rows stale *in its own
+    transaction*, by database triggers (``booking/0002_next_free_slots``): ``valid_until``
+    0 and ``version + 1``. The passing of time is in ``valid_until``: the moment the
+    stored slot stops being bookable (its notice starts), or for "no slot" the earliest
+    moment the horizon could reach one. Readers recompute stale rows and write them back
+    only if ``version`` did not move meanwhile (``app.booking.next_free``).
+    """
+
+    id = fields.IntField(primary_key=True)
+    psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
+        "catalogue.Psychologist", related_name="next_free_slots", on_delete=fields.CASCADE
+    )
+    psychologist_id: int
+    kind = fields.CharField(max_length=16, description="models.enums.ServiceKind")
+    rank = fields.BigIntField(default=NO_SLOT, description="slot start, UTC epoch s, or NO_SLOT")
+    ends = fields.BigIntField(null=True, description="slot end, UTC epoch seconds")
+    service_id = fields.IntField(null=True)
+    computed_at = fields.BigIntField(default=0, description="the now it was computed for")
+    valid_until = fields.BigIntField(default=0, description="stale from this epoch second")
+    version = fields.IntField(default=0, description="bumped by every invalidation")
+
+    class Meta:
+        table = "next_free_slots"
+        unique_together = (("psychologist", "kind"),)
+        indexes = (
+            ("kind", "rank", "psychologist_id"),
+            ("kind", "valid_until"),
+            ("kind", "computed_at"),
+        )

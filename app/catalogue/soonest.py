@@ -1,17 +1,16 @@
 """The catalogue by the next free slot: ``soonestSlots``, ``SOONEST_AVAILABLE`` and
-``availableBefore``, all on top of ``app.booking.availability.rank_by_first_slot``."""
+``availableBefore``, all read from the derived next free slots (``app.booking.next_free``,
+equal to ``app.booking.availability.rank_by_first_slot``'s computation).
+
+``schedules`` is no longer read (the derived rows replaced the per-process cache of
+everyone's hours); callers still pass the runtime's."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from app.booking.availability import (
-    RankKey,
-    ScheduleCache,
-    SlotInfo,
-    rank_by_first_slot,
-    require_aware,
-)
+from app.booking import next_free
+from app.booking.availability import RankKey, ScheduleCache, SlotInfo, require_aware
 from app.catalogue.filters import CatalogueFilter, filtered
 from models.enums import ServiceKind
 
@@ -26,9 +25,7 @@ async def soonest_slots(
     """The ``first`` earliest slots across the catalogue, one per psychologist."""
     if first <= 0:
         return []
-    ranked = await rank_by_first_slot(
-        filtered(flt), _kind(flt), now, schedules=schedules, limit=first
-    )
+    ranked = await next_free.ranked(filtered(flt), _kind(flt), now, limit=first)
     return [slot for _, slot in ranked if slot is not None]
 
 
@@ -40,11 +37,10 @@ async def page_by_soonest(
     schedules: ScheduleCache,
 ) -> list[RankKey]:
     """``size + 1`` keys ``(first slot epoch, psychologist id)`` after the cursor."""
-    ranked = await rank_by_first_slot(
+    ranked = await next_free.ranked(
         filtered(flt),
         _kind(flt),
         now,
-        schedules=schedules,
         limit=size + 1,
         after=after,
         everyone=True,
@@ -58,7 +54,5 @@ async def available_before_ids(
     """IDs of the filtered psychologists with a free slot starting before ``before``."""
     if require_aware(before, "availableBefore") <= now:
         return []
-    ranked = await rank_by_first_slot(
-        filtered(flt), _kind(flt), now, schedules=schedules, limit=None, until=before
-    )
+    ranked = await next_free.ranked(filtered(flt), _kind(flt), now, limit=None, until=before)
     return sorted(key[1] for key, slot in ranked if slot is not None)

@@ -7,7 +7,9 @@ be safe to re-run.
 
 from __future__ import annotations
 
+from app.booking import next_free
 from app.contract import contract_files
+from app.core import clock
 from app.core.db import analyze
 from app.core.settings import Settings
 from app.demo.booking import seed_booking
@@ -34,4 +36,5 @@ async def seed_demo(settings: Settings, psychologists: int = DEFAULT_PSYCHOLOGIS
         await seed_documents(),
     ]
     await analyze()  # bulk inserts: give the planner fresh statistics
+    await next_free.refresh_all(clock.now())  # the first catalogue search needs not compute
     return "; ".join(s for s in summaries if s) or "nothing to do"
