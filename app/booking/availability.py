@@ -40,7 +40,7 @@ from models.booking import (
     OCCUPYING_STATUSES,
     OverrideKind,
 )
-from models.catalogue import Psychologist
+from models.catalogue import Psychologist, Service
 from models.enums import ServiceKind
 
 log = logging.getLogger("psyline.booking")
@@ -78,6 +78,10 @@ class ServiceLite:
     id: int
     duration_minutes: int
     price: Decimal
+
+    @classmethod
+    def of(cls, row: Service) -> ServiceLite:
+        return cls(row.id, row.duration_minutes, Decimal(str(row.price)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,12 +257,14 @@ async def search(
     until: datetime | None = None,
     start: datetime | None = None,
     preloaded: tuple[dict[int, list[ServiceLite]], _Static] | None = None,
+    services: dict[int, list[ServiceLite]] | None = None,
 ) -> dict[int, list[SlotInfo]]:
     """Free slots of many psychologists, earliest first, with growing windows.
 
     ``per_psychologist`` slots at most each (None: all in the range, one window);
     ``until`` caps the search (exclusive); ``start``: no slot before it; ``preloaded``:
-    services and static rows already loaded by the caller.
+    services and static rows already loaded by the caller; ``services``: only the services
+    (of ``kind``, cheapest first; e.g. the rows a request's dataloader holds).
     """
     found: dict[int, list[SlotInfo]] = {}
     if not candidates:
@@ -267,7 +273,7 @@ async def search(
     id_source = list(zones)
     if preloaded is not None:
         services, static = preloaded
-    else:
+    elif services is None:
         services = await load_services(id_source, kind)
     pending = [pid for pid in zones if services.get(pid)]
     if not pending:
@@ -346,15 +352,23 @@ async def slots_in_window(
     start: datetime,
     end: datetime,
     now: datetime,
+    services: Sequence[ServiceLite] | None = None,
 ) -> list[SlotInfo]:
-    """A profile's availability: every free slot in ``[start, end)`` (at most 31 days)."""
+    """A profile's availability: every free slot in ``[start, end)`` (at most 31 days);
+    ``services``: the psychologist's active ones of ``kind`` if the caller has them."""
     start, end = require_aware(start, "from"), require_aware(end, "to")
     if end <= start:
         raise BadInput(Msg.AVAILABILITY_RANGE)
     if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):
         raise BadInput(Msg.AVAILABILITY_WINDOW(days=MAX_AVAILABILITY_DAYS))
     result = await search(
-        [(psychologist_id, timezone)], kind, now, per_psychologist=None, until=end, start=start
+        [(psychologist_id, timezone)],
+        kind,
+        now,
+        per_psychologist=None,
+        until=end,
+        start=start,
+        services=None if services is None else {psychologist_id: list(services)},
     )
     return result.get(psychologist_id, [])
 

@@ -15,6 +15,7 @@ from app.core.messages import Msg
 from models.identity import User
 from schema.booking.dataloaders import BookingById
 from schema.booking.types import Booking, BookingConnection, psychologist_user_id_for
+from schema.catalogue.dataloaders import ServiceById
 from schema.catalogue.queries import PsychologistFilter, to_catalogue_filter
 from schema.catalogue.types import Slot
 from schema.context import Info
@@ -46,7 +47,8 @@ class BookingQuery:
         found = await soonest.soonest_slots(
             flt, min(first, MAX_SOONEST), now, info.context.runtime.schedules
         )
-        return [Slot.of(s) for s in found]
+        rows = await info.context.loaders[ServiceById].load_many([s.service_id for s in found])
+        return [Slot.of((s, row)) for s, row in zip(found, rows, strict=True) if row is not None]
 
 
 BOOKING_CURSOR = CursorCodec("B", (int, int, int))

@@ -18,7 +18,6 @@ from schema.catalogue.dataloaders import (
     CredentialsByPsychologist,
     MethodsByPsychologist,
     ReviewPageByPsychologist,
-    ServiceById,
     ServicesByPsychologist,
     TopicsByPsychologist,
 )
@@ -271,14 +270,17 @@ class Slot:
     starts_at: datetime
     ends_at: datetime
     _info: strawberry.Private[SlotInfo]
+    _service: strawberry.Private[m.Service]
 
     @classmethod
-    def of(cls, info: SlotInfo) -> Slot:
+    def of(cls, found: tuple[SlotInfo, m.Service]) -> Slot:
+        info, service = found
         return cls(
             id=slot_id(info.psychologist_id, info.service_id, info.starts_at),
             starts_at=info.starts_at,
             ends_at=info.ends_at,
             _info=info,
+            _service=service,
         )
 
     @strawberry.field(description="Whom the slot is with.")
@@ -288,7 +290,5 @@ class Slot:
         return Psychologist.from_model(row)
 
     @strawberry.field(description="What is booked: kind, duration and price.")
-    async def service(self, info: Info) -> Service:
-        row = await info.context.loaders[ServiceById].load(self._info.service_id)
-        assert row is not None
-        return Service.from_model(row)
+    def service(self) -> Service:
+        return Service.from_model(self._service)  # loaded with the slot
