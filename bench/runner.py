@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -158,13 +159,6 @@ def seed(ds: DataSet, root: Path, *, fresh: bool) -> dict[str, Any]:
     )
     info: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return info
-
-
-def client_tokens(ds: DataSet, root: Path, count: int) -> list[str]:
-    """Access tokens of ``count`` seeded bench clients, issued by ``root``'s code."""
-    out = run_in_root(root, ds, BENCH_DIR / "tokens.py", str(count), timeout=300)
-    tokens: list[str] = json.loads(out.strip().splitlines()[-1])
-    return tokens
 
 
 # --- server processes -------------------------------------------------------------
@@ -318,6 +312,7 @@ async def burst(
     concurrency: int,
     tally: Tally,
     ok: Callable[[httpx.Response], bool],
+    headers: Callable[[int], dict[str, str]] = lambda _i: HEADERS,
 ) -> None:
     """``count`` requests with ``concurrency`` in flight; appended to ``tally``."""
     next_index = iter(range(count))
@@ -327,7 +322,7 @@ async def burst(
             body = bodies(i)
             t = time.perf_counter()
             try:
-                response = await http.post("/graphql", content=body, headers=HEADERS)
+                response = await http.post("/graphql", content=body, headers=headers(i))
             except httpx.HTTPError:
                 tally.failures += 1
                 continue
@@ -486,7 +481,7 @@ async def run_data_set(args: argparse.Namespace, root: Path, ds: DataSet) -> dic
                     result["cells"].append(cell)
                     print_cell(cell, first=s is scenarios[0] and c == CONCURRENCY[0])
             if "book" in args.scenarios:
-                result["booking"] = await book(clients, servers, root, ds)
+                result["cells"] += await book(clients, servers, root, ds)
             if "chat" in args.scenarios:
                 result["chat"] = chat(root)
     finally:
@@ -567,11 +562,128 @@ def print_cell(cell: dict[str, Any], *, first: bool) -> None:
 
 # --- booking --------------------------------------------------------------------------
 
+BOOK_VARIANTS = ("service", "naive")  # the floor does not write
+
+
+def booked(response: httpx.Response) -> bool:
+    """A booking made (``bookSlot.booking``), not refused (``bookSlot.errors``)."""
+    if response.status_code != 200:
+        return False
+    data = (response.json().get("data") or {}).get("bookSlot") or {}
+    return data.get("booking") is not None
+
+
+async def soonest_slot_ids(http: httpx.AsyncClient, first: int) -> list[str]:
+    from tests.helpers import op
+
+    body = json.dumps({"query": op("SoonestSlots"), "variables": {"first": first}}).encode()
+    response = await http.post("/graphql", content=body, headers=HEADERS)
+    return [s["id"] for s in response.json()["data"]["soonestSlots"]]
+
 
 async def book(
     clients: dict[str, httpx.AsyncClient], servers: dict[str, Server], root: Path, ds: DataSet
-) -> dict[str, Any]:
-    return {"skipped": "not implemented yet"}
+) -> list[dict[str, Any]]:
+    """BookSlot: ``BOOK_CLIENTS`` clients at once on distinct slots (bookings/s), then as
+    many on one slot (exactly one may win); per variant, new clients each time. The
+    clients' bookings are deleted afterwards, so the data set stays as seeded."""
+    from tests.helpers import op
+
+    document = op("BookSlot")
+    per_variant = 2 * BOOK_CLIENTS + SQL_SAMPLES
+    out = run_in_root(
+        root,
+        ds,
+        BENCH_DIR / "tokens.py",
+        "issue",
+        str(per_variant * len(BOOK_VARIANTS)),
+        timeout=600,
+    )
+    issued = json.loads(out.strip().splitlines()[-1])
+    tokens = iter(issued["tokens"])
+    cells: dict[str, dict[str, Any]] = {
+        name: {"scenario": name, "concurrency": BOOK_CLIENTS, "variants": {}}
+        for name in ("book", "book-1slot")
+    }
+    sql: dict[str, float] = {}
+
+    def request(slot_ids: list[str], group: list[str]) -> tuple[Any, Any]:
+        bodies = [
+            json.dumps(
+                {
+                    "query": document,
+                    "variables": {
+                        "slotId": slot_ids[i % len(slot_ids)],
+                        "idempotencyKey": str(uuid.uuid4()),
+                    },
+                }
+            ).encode()
+            for i in range(len(group))
+        ]
+        headers = [{**HEADERS, "authorization": f"Bearer {t}"} for t in group]
+        return (lambda i: bodies[i]), (lambda i: headers[i])
+
+    async def timed(v: str, slot_ids: list[str], group: list[str]) -> tuple[Tally, int]:
+        bodies, headers = request(slot_ids, group)
+        tally, wins = Tally(), 0
+        cpu0 = servers[v].cpu_seconds()
+
+        def ok(response: httpx.Response) -> bool:
+            nonlocal wins
+            won = booked(response)
+            wins += won
+            return won
+
+        await burst(clients[v], bodies, len(group), len(group), tally, ok, headers)
+        tally.cpu = servers[v].cpu_seconds() - cpu0
+        return tally, wins
+
+    try:
+        # Distinct slots, interleaved by variant.
+        for v in BOOK_VARIANTS:
+            slot_ids = await soonest_slot_ids(clients[v], BOOK_CLIENTS)
+            group = [next(tokens) for _ in range(BOOK_CLIENTS)]
+            tally, wins = await timed(v, slot_ids, group)
+            row = tally.summary(servers[v].rss_mb(), None)
+            row["bookings"] = wins
+            cells["book"]["variants"][v] = row
+        # SQL per booking: a few sequential bookings while counting.
+        for v in BOOK_VARIANTS:
+            slot_ids = await soonest_slot_ids(clients[v], SQL_SAMPLES)
+            group = [next(tokens) for _ in range(SQL_SAMPLES)]
+            bodies, headers = request(slot_ids, group)
+            await clients[v].post("/__bench/sql?on=1")
+            for i in range(len(group)):
+                await clients[v].post("/graphql", content=bodies(i), headers=headers(i))
+            count = (await clients[v].get("/__bench/sql")).json()["count"]
+            await clients[v].post("/__bench/sql?on=0")
+            sql[v] = round(count / len(group), 1)
+            cells["book"]["variants"][v]["sql_per_req"] = sql[v]
+        # One slot, everyone at once: exactly one winner.
+        for v in BOOK_VARIANTS:
+            slot_ids = await soonest_slot_ids(clients[v], 1)
+            group = [next(tokens) for _ in range(BOOK_CLIENTS)]
+            tally, wins = await timed(v, slot_ids, group)
+            row = tally.summary(servers[v].rss_mb(), None)
+            # Losers are refused (SLOT_UNAVAILABLE), as they must be: not failures.
+            row["refused"] = len(group) - wins
+            row["failures"] = len(group) - len(tally.latencies)
+            row["winners"] = wins
+            row["exactly_one_winner"] = wins == 1
+            cells["book-1slot"]["variants"][v] = row
+    finally:
+        run_in_root(
+            root, ds, BENCH_DIR / "tokens.py", "cleanup", *map(str, issued["ids"]), timeout=600
+        )
+    for cell in cells.values():
+        add_ratios(cell["variants"])
+        print_cell(cell, first=False)
+    one = cells["book-1slot"]["variants"]
+    print(
+        "   one slot, 50 clients: winners "
+        + ", ".join(f"{v} {r['winners']}" for v, r in one.items())
+    )
+    return list(cells.values())
 
 
 def chat(root: Path) -> dict[str, Any]:
