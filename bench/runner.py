@@ -482,8 +482,6 @@ async def run_data_set(args: argparse.Namespace, root: Path, ds: DataSet) -> dic
                     print_cell(cell, first=s is scenarios[0] and c == CONCURRENCY[0])
             if "book" in args.scenarios:
                 result["cells"] += await book(clients, servers, root, ds)
-            if "chat" in args.scenarios:
-                result["chat"] = chat(root)
     finally:
         for server in servers.values():
             server.stop()
@@ -686,8 +684,45 @@ async def book(
     return list(cells.values())
 
 
-def chat(root: Path) -> dict[str, Any]:
-    return {"skipped": "not implemented yet"}
+# --- chat -------------------------------------------------------------------------------
+
+
+def chat(args: argparse.Namespace, root: Path) -> list[dict[str, Any]]:
+    """Chat fan-out: ``bench/chat_delivery_bench.py`` (one process, then two via Redis) as
+    a subprocess, the root's copy when it has one, with bounded arguments. It makes its own
+    PostgreSQL databases (``bench_chat_single``/``_two``, dropped after) and uses Redis
+    db 9; its per-scenario p50/p99 delivery latencies go into the report."""
+    script = root / "bench" / "chat_delivery_bench.py"
+    if not script.exists():
+        script = BENCH_DIR / "chat_delivery_bench.py"
+    command = [
+        PYTHON,
+        str(script),
+        "--mode=both",
+        f"--subscribers={args.chat_subscribers}",
+        f"--messages={args.chat_messages}",
+        "--db=bench_chat",
+        "--redis-db=9",
+        "--timeout=300",
+    ]
+    print(f"\n== chat fan-out: {' '.join(command[1:])}", flush=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DATABASE_URL")}
+    done = subprocess.run(
+        command, cwd=root, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    if done.returncode != 0:
+        print(f"   chat bench failed:\n{done.stderr[-2000:]}", flush=True)
+        return [{"error": done.stderr[-2000:]}]
+    lines = done.stdout.splitlines()
+    start = max(i for i, line in enumerate(lines) if line == "[")
+    rows: list[dict[str, Any]] = json.loads("\n".join(lines[start:]))
+    for row in rows:
+        print(
+            f"   {row['scenario']:<30} deliveries {row['deliveries']}/{row['expected']}  "
+            f"p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms",
+            flush=True,
+        )
+    return rows
 
 
 # --- command line ---------------------------------------------------------------------
@@ -717,9 +752,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.add_argument("--requests", type=int, default=200, help="per variant and cell at 1 client")
         p.add_argument(
             "--scenarios",
-            default="catalogue,soonest,profile,book",
+            default="catalogue,soonest,profile,book,chat",
             help="comma-separated: catalogue, soonest, profile, book, chat",
         )
+        p.add_argument("--chat-subscribers", type=int, default=1000, help="at most 1000")
+        p.add_argument("--chat-messages", type=int, default=10, help="at most 50")
         p.add_argument("--json", type=Path, help="default: var/bench/result-<time>.json")
         p.add_argument("--fresh", action="store_true", help="rebuild the data sets")
         p.add_argument("--drop", action="store_true", help="drop the PostgreSQL databases after")
@@ -728,6 +765,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.command != "seed":
         args.requests = max(1, min(args.requests, MAX_REQUESTS))
         args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        args.chat_subscribers = max(1, min(args.chat_subscribers, 1000))
+        args.chat_messages = max(1, min(args.chat_messages, 50))
     return args
 
 
@@ -748,7 +787,8 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     started = datetime.now(UTC)
     print(f"cpus: {os.cpu_count()}; root: {args.root}; harness: {HERE}", flush=True)
-    for size in args.psychologists:
+    per_size = set(args.scenarios) - {"chat"}
+    for size in args.psychologists if per_size else []:
         ds = data_set(size, args.root, args.postgres, None)
         try:
             results.append(asyncio.run(run_data_set(args, args.root, ds)))
@@ -756,6 +796,7 @@ def main(argv: list[str] | None = None) -> None:
             if args.drop and ds.dialect == "postgresql":
                 name = ds.database_url.rsplit("/", 1)[1]
                 psql(args.postgres.rstrip("/"), f"DROP DATABASE IF EXISTS {name}")
+    chat_rows = chat(args, args.root) if "chat" in args.scenarios else None
     out = args.json or CACHE / f"result-{started:%Y%m%dT%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {
@@ -765,6 +806,7 @@ def main(argv: list[str] | None = None) -> None:
         "commit": git_commit(args.root),
         "cpus": os.cpu_count(),
         "results": results,
+        "chat": chat_rows,
     }
     out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
     print(f"\nJSON: {out}")
