@@ -72,6 +72,7 @@ class DataSet:
     var_dir: Path  # PSYLINE_VAR_DIR of every process (development keys live there)
     dialect: str  # "sqlite" or "postgresql"
     key: str
+    owned: bool = True  # chosen by the harness (may be wiped when incomplete)
 
 
 def data_set(size: int, root: Path, postgres: str | None, database_url: str | None) -> DataSet:
@@ -79,7 +80,7 @@ def data_set(size: int, root: Path, postgres: str | None, database_url: str | No
     var_dir = CACHE / f"var-{key}"
     if database_url:
         dialect = "sqlite" if database_url.startswith("sqlite") else "postgresql"
-        return DataSet(size, database_url, var_dir, dialect, key)
+        return DataSet(size, database_url, var_dir, dialect, key, owned=False)
     if postgres:
         admin = postgres.rstrip("/")
         name = f"bench_{size}_{key}"
@@ -155,6 +156,7 @@ def seed(ds: DataSet, root: Path, *, fresh: bool) -> dict[str, Any]:
         f"--var-dir={ds.var_dir}",
         f"--key={ds.key}",
         *(["--fresh"] if fresh else []),
+        *(["--owned"] if ds.owned else []),
         timeout=3600,
     )
     info: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
@@ -461,6 +463,7 @@ async def run_data_set(args: argparse.Namespace, root: Path, ds: DataSet) -> dic
                 print(f"   floor check {name}: {check}", flush=True)
             if args.command == "check-floor":
                 return result
+            print_header()
             for s in scenarios:
                 body = payload(s)
                 for v in s.variants:  # warm-up: imports, caches, connections
@@ -479,7 +482,7 @@ async def run_data_set(args: argparse.Namespace, root: Path, ds: DataSet) -> dic
                     }
                     add_ratios(cell["variants"])
                     result["cells"].append(cell)
-                    print_cell(cell, first=s is scenarios[0] and c == CONCURRENCY[0])
+                    print_cell(cell)
             if "book" in args.scenarios:
                 result["cells"] += await book(clients, servers, root, ds)
     finally:
@@ -509,8 +512,10 @@ def add_ratios(variants: dict[str, dict[str, Any]]) -> None:
         row["cpu_vs_floor"] = (
             ratio(row["cpu_ms_per_req"], floor["cpu_ms_per_req"]) if floor else None
         )
-        row["p50_vs_service"] = (
-            ratio(row["p50_ms"], service["p50_ms"]) if service and name == "naive" else None
+        naive = service is not None and name == "naive"
+        row["p50_vs_service"] = ratio(row["p50_ms"], service["p50_ms"]) if naive else None
+        row["cpu_vs_service"] = (
+            ratio(row["cpu_ms_per_req"], service["cpu_ms_per_req"]) if naive else None
         )
 
 
@@ -528,7 +533,8 @@ COLUMNS = (
     ("rss MB", 7, "rss_mb"),
     ("p50/fl", 6, "p50_vs_floor"),
     ("cpu/fl", 6, "cpu_vs_floor"),
-    ("nv/svc", 6, "p50_vs_service"),
+    ("p50/svc", 7, "p50_vs_service"),
+    ("cpu/svc", 7, "cpu_vs_service"),
 )
 
 
@@ -541,13 +547,16 @@ def format_row(values: dict[str, Any]) -> str:
     return " ".join(cells)
 
 
-def print_cell(cell: dict[str, Any], *, first: bool) -> None:
-    if first:
-        print(
-            " ".join(
-                t.ljust(w) if i in (0, 2) else t.rjust(w) for i, (t, w, _) in enumerate(COLUMNS)
-            )
-        )
+def print_header() -> None:
+    print(
+        " ".join(
+            t.ljust(w) if key in ("scenario", "variant") else t.rjust(w) for t, w, key in COLUMNS
+        ),
+        flush=True,
+    )
+
+
+def print_cell(cell: dict[str, Any]) -> None:
     for variant, row in cell["variants"].items():
         values = {
             "scenario": cell["scenario"],
@@ -675,7 +684,7 @@ async def book(
         )
     for cell in cells.values():
         add_ratios(cell["variants"])
-        print_cell(cell, first=False)
+        print_cell(cell)
     one = cells["book-1slot"]["variants"]
     print(
         "   one slot, 50 clients: winners "
@@ -740,7 +749,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command", required=True)
     seed_p = sub.add_parser("seed", help="seed (or reuse) one data set")
     seed_p.add_argument("--psychologists", type=sizes, required=True, metavar="N[,N...]")
-    seed_p.add_argument("--database-url", help="default: an SQLite file under var/bench/")
+    seed_p.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL") or None,
+        help="default: DATABASE_URL if set, else an SQLite file under var/bench/",
+    )
     seed_p.add_argument("--postgres", metavar="URL", help="server URL: database bench_<N>_<key>")
     seed_p.add_argument("--root", type=Path, default=HERE, help="the checkout whose code seeds")
     seed_p.add_argument("--fresh", action="store_true", help="rebuild even when complete")
@@ -771,7 +784,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+    try:
+        run_command(parse_args(argv))
+    except RuntimeError as exc:  # a subprocess failed: its stderr's tail says why
+        raise SystemExit(f"bench: {exc}") from None
+
+
+def run_command(args: argparse.Namespace) -> None:
     os.environ.setdefault("PSYLINE_CONTRACT_DIR", str(HERE.parent / "shared" / "contract"))
     if args.command == "seed":
         for size in args.psychologists:

@@ -299,11 +299,54 @@ async def write_marker(settings: Settings, size: int, key: str) -> None:
         await Tortoise.close_connections()
 
 
-async def ensure(settings: Settings, size: int, key: str, *, fresh: bool) -> dict[str, Any]:
-    """Reuse a complete seed of (size, key), else wipe and seed; what was done."""
-    found = None if fresh else await marker_of(settings)
-    if found == (size, key):
+def _sqlite_tables(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        return int(
+            db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        )
+
+
+async def table_count(settings: Settings) -> int:
+    """How many tables the database holds (0: empty, nothing to lose)."""
+    if settings.is_sqlite:
+        return _sqlite_tables(Path(settings.database_url.removeprefix("sqlite://")))
+    from tortoise import Tortoise
+
+    from app.core.db import open_db
+
+    await open_db(settings)
+    try:
+        _, rows = await Tortoise.get_connection("default").execute_query(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        )
+        return int(rows[0][0])
+    finally:
+        await Tortoise.close_connections()
+
+
+class NotABenchDatabase(RuntimeError):
+    """A database with tables but no marker, which the harness did not create."""
+
+
+async def ensure(
+    settings: Settings, size: int, key: str, *, fresh: bool, owned: bool
+) -> dict[str, Any]:
+    """Reuse a complete seed of (size, key), else wipe and seed; what was done.
+
+    A database without the marker is wiped only when the harness owns it (its SQLite file
+    under var/bench/, its ``bench_*`` PostgreSQL database: an interrupted seed), when it
+    is empty, or with ``fresh``: a DATABASE_URL pointing at a developer's database is
+    refused, never wiped."""
+    found = await marker_of(settings)
+    if found == (size, key) and not fresh:
         return {"status": "reused", "size": size}
+    if found is None and not (owned or fresh) and await table_count(settings):
+        raise NotABenchDatabase(
+            f"{settings.database_url} has tables but is no benchmark data set: "
+            "not wiped (pass --fresh to wipe it)"
+        )
     await wipe(settings)
     info = await prepare(settings, size)
     await write_marker(settings, size, key)
@@ -317,12 +360,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--var-dir", required=True, help="PSYLINE_VAR_DIR of the servers")
     parser.add_argument("--key", required=True, help="the migrations' fingerprint")
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--owned", action="store_true", help="the harness chose the database")
     args = parser.parse_args(argv)
     settings = Settings(
         env="development", database_url=args.database_url, var_dir=Path(args.var_dir)
     )
     t0 = time.perf_counter()
-    info = asyncio.run(ensure(settings, args.psychologists, args.key, fresh=args.fresh))
+    try:
+        info = asyncio.run(
+            ensure(settings, args.psychologists, args.key, fresh=args.fresh, owned=args.owned)
+        )
+    except NotABenchDatabase as exc:
+        raise SystemExit(str(exc)) from None
     info["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(info), flush=True)
 
