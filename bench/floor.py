@@ -103,6 +103,19 @@ def slot_id(slot: SlotInfo) -> str:
     )
 
 
+class Unsupported(ValueError):
+    """Variables the floor does not implement (it would answer something else)."""
+
+
+def unsupported(variables: Json, **allowed: Any) -> None:
+    """Refuse a variable given as anything but null or the one value the floor implements
+    (None: only null or absent)."""
+    for name, value in allowed.items():
+        given = variables.get(name)
+        if given is not None and given != value:
+            raise Unsupported(f"the floor does not implement {name}={given!r}")
+
+
 # --- SQL ----------------------------------------------------------------------------
 
 
@@ -158,6 +171,7 @@ def named(type_name: str, items: list[Row]) -> list[Json]:
 
 async def catalogue(variables: Json) -> Json:
     """20 cards (``first``) in the default order (rating, then id), no filter, no cursor."""
+    unsupported(variables, filter=None, orderBy="RATING_DESC", after=None)
     first = min(int(variables.get("first", 20)), 100)
     methods = await named_lists("methods", "id, name")
     topics = await named_lists("topics", "id, name")
@@ -230,6 +244,7 @@ def slot(s: SlotInfo, services: dict[int, Row]) -> Json:
 
 async def soonest_slots(variables: Json) -> Json:
     """The ``first`` (at most 50) earliest session slots, one per psychologist."""
+    unsupported(variables, filter=None)
     first = max(0, min(int(variables.get("first", 10)), 50))
     now = datetime.now(UTC)
     ranked = await rank_by_first_slot(
@@ -437,12 +452,14 @@ async def graphql(request: Request) -> Response:
     match = OPERATION.match(body.get("query") or "")
     handler = FLOORS.get(match.group(1)) if match else None
     if handler is None:
-        data: Json = {"errors": [{"message": "the floor answers only the benchmark's reads"}]}
-        return Response(json_text(data), status_code=400, media_type=MEDIA)
-    result = {
-        "data": await handler(body.get("variables") or {}),
-        "extensions": extensions(raw, body),
-    }
+        unknown = {"errors": [{"message": "the floor answers only the benchmark's reads"}]}
+        return Response(json_text(unknown), status_code=400, media_type=MEDIA)
+    try:
+        data = await handler(body.get("variables") or {})
+    except Unsupported as exc:
+        refused = {"errors": [{"message": str(exc)}]}
+        return Response(json_text(refused), status_code=400, media_type=MEDIA)
+    result = {"data": data, "extensions": extensions(raw, body)}
     return Response(json_text(result), media_type=MEDIA)
 
 

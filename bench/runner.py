@@ -47,6 +47,8 @@ MAX_REQUESTS = 2000  # per variant and cell, whatever --requests says
 MAX_SIZE = 50_000
 SQL_SAMPLES = 3  # sequential requests whose statements are counted, per variant
 BOOK_CLIENTS = 50  # signed-in clients of the booking scenarios
+# What bench/floor.py answers (its FLOORS), without importing the app here.
+FLOOR_OPERATIONS = frozenset({"Catalogue", "SoonestSlots", "PsychologistProfile"})
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 # Same request bytes to every variant; no compression (the floor has no middleware).
@@ -262,15 +264,13 @@ def read_scenarios(names: list[str], profile_id: str) -> list[Scenario]:
         "soonest": Scenario("soonest", "SoonestSlots", {"first": 10}),
         "profile": Scenario("profile", "PsychologistProfile", {"id": profile_id, **window}),
     }
-    from bench.floor import FLOORS
-
     out = []
     for name in names:
         if name not in known:
             continue
         s = known[name]
         s.document = op(s.operation)
-        if s.operation not in FLOORS:
+        if s.operation not in FLOOR_OPERATIONS:
             s.variants = tuple(v for v in VARIANTS if v != "floor")
         out.append(s)
     return out
