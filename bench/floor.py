@@ -44,6 +44,7 @@ from app.catalogue.filters import visible_psychologists
 from app.catalogue.service import CURSORS, PsychologistOrder
 from app.core.cursors import b64encode
 from app.core.db import close_db, open_db
+from app.core.heap import freeze_startup_heap
 from app.core.settings import load_settings
 from app.core.sql import db, placeholders
 from app.web.app import json_text
@@ -472,6 +473,8 @@ async def readyz(request: Request) -> Response:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await open_db(settings)
     try:
+        # The serving process's GC settings, as the service's lifespan sets them.
+        freeze_startup_heap()
         yield
     finally:
         await close_db()

@@ -823,6 +823,7 @@ def run_command(args: argparse.Namespace) -> None:
         "root": str(args.root),
         "harness": str(HERE),
         "commit": git_commit(args.root),
+        "harness_commit": git_commit(HERE),
         "cpus": os.cpu_count(),
         "results": results,
         "chat": chat_rows,
