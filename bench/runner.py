@@ -41,7 +41,8 @@ CACHE = HERE / "var" / "bench"  # gitignored (var/)
 PYTHON = sys.executable
 SEED_VERSION = "1"  # bump when bench/seed.py makes a different data set
 
-CONCURRENCY = (1, 4, 16)
+CONCURRENCY = (1, 4, 16)  # default --concurrency
+MAX_CONCURRENCY = 64
 VARIANTS = ("service", "floor", "naive")
 MAX_REQUESTS = 2000  # per variant and cell, whatever --requests says
 MAX_SIZE = 50_000
@@ -342,8 +343,8 @@ def read_ok(response: httpx.Response) -> bool:
 
 
 def requests_for(base: int, concurrency: int) -> int:
-    """Per variant and cell: ``base`` at 1 client, 2x at 4, 4x at 16; at most 2000."""
-    factor = {1: 1, 4: 2, 16: 4}.get(concurrency, 1)
+    """Per variant and cell: ``base`` at 1 client, 2x at 2 to 8, 4x at more; at most 2000."""
+    factor = 1 if concurrency == 1 else 2 if concurrency <= 8 else 4
     return max(1, min(MAX_REQUESTS, base * factor))
 
 
@@ -449,7 +450,8 @@ async def run_data_set(args: argparse.Namespace, root: Path, ds: DataSet) -> dic
         for v in VARIANTS:
             servers[v] = start(v, root, ds, logs)
         await asyncio.gather(*(wait_ready(s) for s in servers.values()))
-        limits = httpx.Limits(max_connections=max(CONCURRENCY), max_keepalive_connections=16)
+        most = max(args.concurrency)
+        limits = httpx.Limits(max_connections=most, max_keepalive_connections=most)
         async with contextlib.AsyncExitStack() as stack:
             clients = {
                 v: await stack.enter_async_context(
@@ -461,6 +463,8 @@ async def run_data_set(args: argparse.Namespace, root: Path, ds: DataSet) -> dic
             result["floor_check"] = await check_floor(clients, scenarios)
             for name, check in result["floor_check"].items():
                 print(f"   floor check {name}: {check}", flush=True)
+                if not check["equal_bytes"]:
+                    print(f"   WARNING: the floor's {name} answer is not the service's", flush=True)
             if args.command == "check-floor":
                 return result
             print_header()
@@ -470,7 +474,7 @@ async def run_data_set(args: argparse.Namespace, root: Path, ds: DataSet) -> dic
                     for _ in range(3):
                         await clients[v].post("/graphql", content=body, headers=HEADERS)
                 sql = {v: await count_sql(clients[v], body) for v in s.variants}
-                for c in CONCURRENCY:
+                for c in args.concurrency:
                     n = requests_for(args.requests, c)
                     tallies = await measure_cell(clients, servers, s, c, n)
                     cell = {
@@ -744,6 +748,13 @@ def sizes(text: str) -> list[int]:
     return out
 
 
+def concurrency_list(text: str) -> list[int]:
+    out = sorted({int(s) for s in text.split(",") if s.strip()})
+    if not out or out[0] < 1 or out[-1] > MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"between 1 and {MAX_CONCURRENCY}")
+    return out
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -767,6 +778,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "--scenarios",
             default="catalogue,soonest,profile,book,chat",
             help="comma-separated: catalogue, soonest, profile, book, chat",
+        )
+        p.add_argument(
+            "--concurrency",
+            type=concurrency_list,
+            default=list(CONCURRENCY),
+            metavar="C[,C...]",
+            help="clients in flight per cell (default 1,4,16; at most 64)",
         )
         p.add_argument("--chat-subscribers", type=int, default=1000, help="at most 1000")
         p.add_argument("--chat-messages", type=int, default=10, help="at most 50")
@@ -830,6 +848,14 @@ def run_command(args: argparse.Namespace) -> None:
     }
     out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
     print(f"\nJSON: {out}")
+    differs = [
+        f"{r['dialect']} {r['size']} {name}"
+        for r in results
+        for name, check in r.get("floor_check", {}).items()
+        if not check["equal_bytes"]
+    ]
+    if differs and args.command == "check-floor":
+        raise SystemExit(f"the floor's answers differ from the service's: {', '.join(differs)}")
 
 
 def git_commit(root: Path) -> str | None:
