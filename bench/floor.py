@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -123,7 +123,8 @@ def unsupported(variables: Json, **allowed: Any) -> None:
 async def rows(sql: str, values: Sequence[Any] = ()) -> list[Row]:
     """The driver's rows as they are (as ``app.core.sql.fetch_rows``)."""
     _, found = await db().execute_query(sql, list(values))
-    return list(found)
+    # sqlite3.Row or asyncpg Record (typed as dicts by Tortoise): positional either way.
+    return cast(list[Row], list(found))
 
 
 def approved() -> str:

@@ -375,7 +375,7 @@ async def count_sql(http: httpx.AsyncClient, body: bytes, samples: int = SQL_SAM
     try:
         for _ in range(samples):
             await http.post("/graphql", content=body, headers=HEADERS)
-        count = (await http.get("/__bench/sql")).json()["count"]
+        count = int((await http.get("/__bench/sql")).json()["count"])
     finally:
         await http.post("/__bench/sql?on=0")
     return round(count / samples, 1)
@@ -516,11 +516,11 @@ def add_ratios(variants: dict[str, dict[str, Any]]) -> None:
         row["cpu_vs_floor"] = (
             ratio(row["cpu_ms_per_req"], floor["cpu_ms_per_req"]) if floor else None
         )
-        naive = service is not None and name == "naive"
-        row["p50_vs_service"] = ratio(row["p50_ms"], service["p50_ms"]) if naive else None
-        row["cpu_vs_service"] = (
-            ratio(row["cpu_ms_per_req"], service["cpu_ms_per_req"]) if naive else None
-        )
+        if service is not None and name == "naive":
+            row["p50_vs_service"] = ratio(row["p50_ms"], service["p50_ms"])
+            row["cpu_vs_service"] = ratio(row["cpu_ms_per_req"], service["cpu_ms_per_req"])
+        else:
+            row["p50_vs_service"] = row["cpu_vs_service"] = None
 
 
 COLUMNS = (

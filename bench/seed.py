@@ -22,7 +22,6 @@ import asyncio
 import json
 import random
 import sqlite3
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -377,4 +376,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
