@@ -770,10 +770,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     seed_p.add_argument("--fresh", action="store_true", help="rebuild even when complete")
     for name in ("run", "check-floor"):
         p = sub.add_parser(name, help="measure" if name == "run" else "compare floor and service")
-        p.add_argument("--psychologists", type=sizes, default=[2000, 10000], metavar="N[,N...]")
+        p.add_argument(
+            "--psychologists",
+            type=sizes,
+            default=[2000, 10000],
+            metavar="N[,N...]",
+            help="catalogue sizes, one data set each (default 2000,10000)",
+        )
         p.add_argument("--postgres", metavar="URL", help="PostgreSQL server URL (no database)")
         p.add_argument("--root", type=Path, default=HERE, help="checkout of service and naive")
-        p.add_argument("--requests", type=int, default=200, help="per variant and cell at 1 client")
+        p.add_argument(
+            "--requests",
+            type=int,
+            default=200,
+            metavar="N",
+            help="per variant and cell at 1 client (default 200; 2x, 4x with more; max 2000)",
+        )
         p.add_argument(
             "--scenarios",
             default="catalogue,soonest,profile,book,chat",
