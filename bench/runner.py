@@ -691,7 +691,7 @@ async def book(
         print_cell(cell)
     one = cells["book-1slot"]["variants"]
     print(
-        "   one slot, 50 clients: winners "
+        f"   one slot, {BOOK_CLIENTS} clients: winners "
         + ", ".join(f"{v} {r['winners']}" for v, r in one.items())
     )
     return list(cells.values())
