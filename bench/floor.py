@@ -8,9 +8,11 @@ rows and columns that operation needs, fetched with the fewest statements, encod
 the service encodes them (global IDs, cursors, money, times), so that the answer is the
 service's byte for byte: ``python -m bench check-floor`` compares them.
 
-Free slots are computed by the service's own ``app.booking.availability`` (``search``,
-``rank_by_first_slot``, ``slots_in_window``): the floor measures what GraphQL, the
-resolvers and the ORM add, not another availability algorithm.
+Free slots are computed by the service's own code (``app.booking.availability.search``
+and ``slots_in_window``, ``app.catalogue.soonest.soonest_slots``), this checkout's: the
+floor measures what GraphQL, the resolvers and the ORM add, not another availability
+algorithm. (With ``--root``, the service may compute them otherwise: a change of the
+algorithm itself shows as a change of ``p50/fl``.)
 
 Operations: ``Catalogue`` (the default order, RATING_DESC, no filter), ``SoonestSlots``
 (no filter) and ``PsychologistProfile``; anything else is answered with an error.
@@ -33,14 +35,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.booking.availability import (
-    ScheduleCache,
-    SlotInfo,
-    rank_by_first_slot,
-    search,
-    slots_in_window,
-)
-from app.catalogue.filters import visible_psychologists
+from app.booking.availability import ScheduleCache, SlotInfo, search, slots_in_window
+from app.catalogue import soonest
+from app.catalogue.filters import CatalogueFilter
 from app.catalogue.service import CURSORS, PsychologistOrder
 from app.core.cursors import b64encode
 from app.core.db import close_db, open_db
@@ -249,10 +246,7 @@ async def soonest_slots(variables: Json) -> Json:
     unsupported(variables, filter=None)
     first = max(0, min(int(variables.get("first", 10)), 50))
     now = datetime.now(UTC)
-    ranked = await rank_by_first_slot(
-        visible_psychologists(), ServiceKind.SESSION, now, schedules=schedules, limit=first
-    )
-    found = [s for _, s in ranked if s is not None]
+    found = await soonest.soonest_slots(CatalogueFilter(), first, now, schedules)
     people: dict[int, Row] = {}
     if found:
         pids = sorted({s.psychologist_id for s in found})

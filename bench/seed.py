@@ -131,6 +131,7 @@ async def prepare(settings: Settings, size: int) -> dict[str, Any]:
         for i in range(0, len(rows), 5000):
             await conn.execute_many(sql, rows[i : i + 5000])
         await analyze()  # after the bulk load, as seed does
+        await refresh_derived()
         total_bookings = await Booking.all().count()
         approved = await Psychologist.filter(vetting_status="APPROVED").count()
     finally:
@@ -142,6 +143,18 @@ async def prepare(settings: Settings, size: int) -> dict[str, Any]:
         "prepare_seconds": round(time.perf_counter() - t0, 1),
         "seed_seconds": round(t_seed, 1),
     }
+
+
+async def refresh_derived() -> None:
+    """Recompute the derived next free slots after the bulk load, as ``seed_demo`` does,
+    in checkouts that have them (``app.booking.next_free``); others have nothing to do."""
+    try:
+        from app.booking import next_free  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return
+    from app.core import clock
+
+    await next_free.refresh_all(clock.now())
 
 
 async def grow_catalogue(size: int) -> None:
