@@ -27,15 +27,12 @@ import argparse
 import asyncio
 import contextlib
 import os
-import random
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,210 +41,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.booking.slots import Schedule, WeeklyHours, iter_free_starts  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
-from app.core.sql import placeholders  # noqa: E402
 from bench.common import free_port, start_server  # noqa: E402
+from bench.seed import prepare  # noqa: E402
 from tests.helpers import op  # noqa: E402
-
-DEMO_SIZE = 112  # the realistic demo catalogue; larger sizes add generated psychologists
-FILL = 0.55  # share of the free non-overlapping session times that get booked
-BENCH_CLIENTS = 200
-
 
 # The contract's Catalogue minus nextSlots: what availability adds to the home screen.
 NO_SLOTS = re.sub(r"nextSlots\(first: 3\) \{.*?\n        \}\n", "", op("Catalogue"), flags=re.S)
-
-
-async def prepare(settings: Settings, size: int) -> dict[str, Any]:
-    """Migrate, seed ``size`` demo psychologists and a month of bookings each."""
-    from tortoise import connections
-
-    from app.core.db import analyze, close_db, migrate, open_db
-    from app.demo.seed import seed_demo
-    from models.booking import Booking, WorkingHours
-    from models.catalogue import Psychologist, Service
-    from models.enums import Role, ServiceKind
-    from models.identity import User
-
-    t0 = time.perf_counter()
-    await migrate(settings)
-    await open_db(settings)
-    try:
-        await seed_demo(settings, psychologists=min(size, DEMO_SIZE))
-        await grow_catalogue(size)
-        t_seed = time.perf_counter() - t0
-        conn = connections.get("default")
-        dialect = conn.capabilities.dialect
-        clients = list(
-            await User.filter(phone_e164__startswith="+7990").values_list("id", flat=True)
-        )
-        if len(clients) < BENCH_CLIENTS:
-            await User.bulk_create(
-                [
-                    User(role=Role.CLIENT, phone_e164=f"+7990{i:07d}", display_name="bench")
-                    for i in range(len(clients), BENCH_CLIENTS)
-                ]
-            )
-            clients = list(
-                await User.filter(phone_e164__startswith="+7990").values_list("id", flat=True)
-            )
-        # Psychologists with bookings (the bench's or the demo's) keep theirs: the
-        # generated ones must not overlap them (PostgreSQL's constraint would refuse).
-        already = set(await Booking.all().distinct().values_list("psychologist_id", flat=True))
-        people = await Psychologist.all().values_list("id", "timezone")
-        services = {
-            pid: (sid, duration, price)
-            for pid, sid, duration, price in await Service.filter(
-                kind=ServiceKind.SESSION, is_active=True
-            ).values_list("psychologist_id", "id", "duration_minutes", "price")
-        }
-        weekly: dict[int, list[WeeklyHours]] = {}
-        for pid, wd, s, e in await WorkingHours.all().values_list(
-            "psychologist_id", "weekday", "start_minute", "end_minute"
-        ):
-            weekly.setdefault(pid, []).append(WeeklyHours(wd, s, e))
-        now = datetime.now(UTC)
-        rng = random.Random(7)
-        rows: list[list[Any]] = []
-        for pid, tz in people:
-            if pid in already or pid not in services or pid not in weekly:
-                continue
-            sid, duration, price = services[pid]
-            schedule = Schedule(timezone=tz, weekly=weekly[pid], notice_minutes=0, horizon_days=30)
-            free_from = 0
-            for start in iter_free_starts(schedule, duration, now):
-                if start < free_from or rng.random() > FILL:
-                    continue
-                s = datetime.fromtimestamp(start, UTC)
-                e = s + timedelta(minutes=duration)
-                b = e + timedelta(minutes=10)
-                free_from = int(b.timestamp())
-                rows.append(
-                    [
-                        rng.choice(clients),
-                        pid,
-                        sid,
-                        s,
-                        e,
-                        b,
-                        "CONFIRMED",
-                        price,
-                        "RUB",
-                        f"bench-{pid}-{start}",
-                        now,
-                        now,
-                    ]
-                )
-        cols = (
-            "client_id, psychologist_id, service_id, starts_at, ends_at, blocked_until, "
-            "status, price, currency, video_room, created_at, updated_at"
-        )
-        sql = f"INSERT INTO bookings ({cols}) VALUES ({placeholders(12)})"
-        if dialect == "sqlite":  # the sqlite driver wants ISO strings for timestamps
-            for r in rows:
-                for i in (3, 4, 5, 10, 11):
-                    r[i] = r[i].isoformat(" ")
-                r[7] = str(r[7])
-        for i in range(0, len(rows), 5000):
-            await conn.execute_many(sql, rows[i : i + 5000])
-        await analyze()  # after the bulk load, as seed does
-        total_bookings = await Booking.all().count()
-        approved = await Psychologist.filter(vetting_status="APPROVED").count()
-    finally:
-        await close_db()
-    return {
-        "approved": approved,
-        "bookings": total_bookings,
-        "new_bench_bookings": len(rows),
-        "prepare_seconds": round(time.perf_counter() - t0, 1),
-        "seed_seconds": round(t_seed, 1),
-    }
-
-
-async def grow_catalogue(size: int) -> None:
-    """Bulk-add generated approved psychologists until ``size`` are approved."""
-    from tortoise import connections
-
-    from app.demo.booking import seed_working_hours
-    from models.catalogue import Method, Psychologist, Service, Topic
-    from models.enums import ServiceKind, VettingStatus
-
-    have = await Psychologist.filter(vetting_status=VettingStatus.APPROVED).count()
-    missing = size - have
-    if missing <= 0:
-        return
-    rng = random.Random(size)
-    start = await Psychologist.filter(slug__startswith="bench-").count()
-    zones = (
-        "Europe/Moscow",
-        "Europe/Moscow",
-        "Asia/Yekaterinburg",
-        "Asia/Novosibirsk",
-        "Europe/Samara",
-        "Asia/Vladivostok",
-        "Europe/Kaliningrad",
-        "Europe/Berlin",
-    )
-    people = []
-    for i in range(start, start + missing):
-        price = Decimal(rng.randrange(20, 90) * 100)
-        rating = rng.randrange(350, 500)
-        people.append(
-            Psychologist(
-                slug=f"bench-{i}",
-                full_name=f"Бенч Психолог {i}",
-                search_name=f"бенч психолог {i}",
-                practice_since=rng.randrange(1995, 2022),
-                timezone=rng.choice(zones),
-                vetting_status=VettingStatus.APPROVED,
-                rating_avg=Decimal(rating) / 100,
-                review_count=rng.randrange(1, 40),
-                price_from=price,
-                sort_rating=rating,
-                sort_price=int(price * 100),
-            )
-        )
-    await Psychologist.bulk_create(people, batch_size=2000)
-    ids = dict(
-        await Psychologist.filter(slug__in=[p.slug for p in people]).values_list("slug", "id")
-    )
-    services = []
-    for p in people:
-        pid = ids[p.slug]
-        services.append(
-            Service(
-                psychologist_id=pid,
-                kind=ServiceKind.SESSION,
-                title="Сессия",
-                duration_minutes=50,
-                price=p.price_from,
-            )
-        )
-        if rng.random() < 0.4:
-            services.append(
-                Service(
-                    psychologist_id=pid,
-                    kind=ServiceKind.CHECKUP,
-                    title="Чекап",
-                    duration_minutes=30,
-                    price=Decimal(1500),
-                )
-            )
-    await Service.bulk_create(services, batch_size=5000)
-    methods = list(await Method.all().values_list("id", flat=True))
-    topics = list(await Topic.all().values_list("id", flat=True))
-    conn = connections.get("default")
-    mark = placeholders(2)
-    for table, column, pool in (
-        ("psychologist_methods", "method_id", methods),
-        ("psychologist_topics", "topic_id", topics),
-    ):
-        pairs = [[pid, x] for pid in ids.values() for x in rng.sample(pool, min(3, len(pool)))]
-        await conn.execute_many(
-            f"INSERT INTO {table} (psychologist_id, {column}) VALUES ({mark})", pairs
-        )
-    await seed_working_hours(list(ids.values()))
 
 
 async def wait_ready(base: str, deadline: float = 60) -> None:
