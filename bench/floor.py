@@ -35,9 +35,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.booking.availability import ScheduleCache, SlotInfo, search, slots_in_window
+from app.booking.availability import (
+    ScheduleCache,
+    ServiceLite,
+    SlotInfo,
+    rank_by_first_slot,
+    search,
+    slots_in_window,
+)
 from app.catalogue import soonest
-from app.catalogue.filters import CatalogueFilter
+from app.catalogue.filters import CatalogueFilter, filtered
 from app.catalogue.service import CURSORS, PsychologistOrder
 from app.core.cursors import b64encode
 from app.core.db import close_db, open_db
@@ -241,12 +248,31 @@ def slot(s: SlotInfo, services: dict[int, Row]) -> Json:
 # --- SoonestSlots -------------------------------------------------------------------
 
 
+_derived: list[bool] = []  # whether the data set has next_free_slots (asked once)
+
+
+async def _has_derived_slots() -> bool:
+    if not _derived:
+        try:
+            await db().execute_query("SELECT 1 FROM next_free_slots LIMIT 1")
+            _derived.append(True)
+        except Exception:
+            _derived.append(False)
+    return _derived[0]
+
+
 async def soonest_slots(variables: Json) -> Json:
     """The ``first`` (at most 50) earliest session slots, one per psychologist."""
     unsupported(variables, filter=None)
     first = max(0, min(int(variables.get("first", 10)), 50))
     now = datetime.now(UTC)
-    found = await soonest.soonest_slots(CatalogueFilter(), first, now, schedules)
+    if await _has_derived_slots():
+        found = await soonest.soonest_slots(CatalogueFilter(), first, now, schedules)
+    else:  # a data set seeded by an older checkout (--root): the algorithm it had
+        ranked = await rank_by_first_slot(
+            filtered(CatalogueFilter()), ServiceKind.SESSION, now, schedules=schedules, limit=first
+        )
+        found = [slot for _, slot in ranked if slot is not None]
     people: dict[int, Row] = {}
     if found:
         pids = sorted({s.psychologist_id for s in found})
@@ -328,7 +354,13 @@ async def profile(variables: Json) -> Json:
     )
     kinds = {r[0]: r[1] for r in services}
     slots = await slots_in_window(
-        pid, p[9], None, parse_time(variables["from"]), parse_time(variables["to"]), now
+        pid,
+        p[9],
+        None,
+        parse_time(variables["from"]),
+        parse_time(variables["to"]),
+        now,
+        [ServiceLite(r[0], r[3], Decimal(str(r[4]))) for r in services],
     )
     missing = {s.service_id for s in slots} - set(kinds)
     if missing:  # not active any more: the service's ServiceById loads it all the same
