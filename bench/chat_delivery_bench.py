@@ -331,6 +331,19 @@ async def send_messages(
 # --------------------------------------------------------------------------- run
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -389,6 +402,7 @@ def run_scenario(args: argparse.Namespace, mode: str, workdir: Path) -> list[dic
         for port, proc in zip(ports, procs, strict=True):
             wait_ready(port, proc, deadline)
 
+        rss_before = [rss_kib(proc.pid) for proc in procs]
         texts = [f"bench {mode} #{i} {uuid.uuid4().hex[:6]}" for i in range(args.messages + 1)]
         warmup, measured = texts[0], texts[1:]
         ctx = mp.get_context("spawn")
@@ -429,9 +443,11 @@ def run_scenario(args: argparse.Namespace, mode: str, workdir: Path) -> list[dic
         time.sleep(1.0)
         http_url = f"http://127.0.0.1:{ports[0]}"
         senders = fixture.sender_tokens
+        rss_subscribed = [rss_kib(proc.pid) for proc in procs]
         sent = asyncio.run(
             send_messages(http_url, fixture.conversation_id, senders[:1], [warmup], 2.0)
         )
+        cpu_before = [cpu_seconds(proc.pid) for proc in procs]
         sent.update(
             asyncio.run(
                 send_messages(http_url, fixture.conversation_id, senders[1:], measured, args.gap)
@@ -441,8 +457,11 @@ def run_scenario(args: argparse.Namespace, mode: str, workdir: Path) -> list[dic
         latencies: list[list[float]] = [[] for _ in range(n_servers)]
         subs_per_server = [0] * n_servers
         failures = 0
+        cpu_after: list[float] = []
         for _ in plan:
             item = out.get(timeout=max(1.0, deadline - time.monotonic() + 10))
+            if not cpu_after:  # the first worker is done: every delivery is out
+                cpu_after = [cpu_seconds(proc.pid) for proc in procs]
             if item[0] != "done":
                 raise RuntimeError(f"subscriber worker: {item}")
             _, tag, per_sub, errs, n_err = item
@@ -481,6 +500,19 @@ def run_scenario(args: argparse.Namespace, mode: str, workdir: Path) -> list[dic
             )
         for row in rows:
             row["failed_subscribers"] = failures
+        # What each server spent: CPU per delivery made there (the measured messages,
+        # their HTTP sends included) and memory per open subscription.
+        for i, proc in enumerate(procs):
+            deliveries = max(1, len(latencies[i]))
+            subs = max(1, subs_per_server[i])
+            server = {
+                "server": i,
+                "cpu_ms_per_delivery": round((cpu_after[i] - cpu_before[i]) * 1000 / deliveries, 3),
+                "kib_per_subscription": round((rss_subscribed[i] - rss_before[i]) / subs, 1),
+                "rss_mib": round(rss_kib(proc.pid) / 1024, 1),
+            }
+            print(f"  server {i}: {server}", flush=True)
+            rows[min(i, len(rows) - 1)].setdefault("servers", []).append(server)
         return rows
     finally:
         for p in workers:

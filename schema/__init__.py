@@ -43,6 +43,7 @@ from schema.cost import DEFAULT_BUDGET, Budget, RequestLimits
 from schema.identity.mutations import IdentityMutation
 from schema.identity.queries import IdentityQuery
 from schema.root import NodeQuery
+from schema.sharing import SharingExecutor
 from schema.usage import CountDeprecatedUsage
 
 MAX_TOKENS = 5000  # tokens of one document, refused while parsing
@@ -190,4 +191,5 @@ def build_schema(
         types=EXTRA_TYPES,
         extensions=_extensions(introspection=introspection, max_depth=max_depth, budget=budget),
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=SharingExecutor,  # subscription events once per group
     )

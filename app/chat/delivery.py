@@ -15,8 +15,9 @@ the messages of a conversation commit in id order, a read that contains
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from app.chat.service import messages_after
 from models.chat import Message
@@ -29,6 +30,9 @@ BATCH = 100
 class Delivered:
     message: Message
     author: User | None
+    # What the subscribers who receive this very object made of it (their GraphQL
+    # results, one per group: ``schema.sharing``): shared like the read itself.
+    results: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 # Finished reads stay shared for a moment: a thousand subscribers of one

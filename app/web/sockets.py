@@ -17,7 +17,8 @@ with its session). A frame that is not a JSON object of the protocol closes it w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Mapping
+import json
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import suppress
 from functools import lru_cache
 from json import JSONDecodeError
@@ -26,7 +27,11 @@ from typing import Any
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -44,6 +49,7 @@ from app.web.documents import trusted_text
 from app.web.limits import timed_out
 from schema import MAX_TOKENS
 from schema.context import Context
+from schema.sharing import encoded_data
 
 _OPTIONAL_OBJECTS = ("variables", "extensions")
 
@@ -89,6 +95,30 @@ class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
             raise NonTextMessageReceived from exc
         except WebSocketDisconnect:
             pass
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        """A ``next`` frame of a result shared by a group of subscribers (``schema.sharing``)
+        reuses the JSON of its ``data``, encoded once for the whole group."""
+        payload = message.get("payload") if message.get("type") == "next" else None
+        if isinstance(payload, dict) and payload.keys() == {"data"}:
+            data = encoded_data(payload["data"], _text_of(self.view.encode_json))
+            if data is not None:
+                head = f'{{"id":{json.dumps(message["id"])},"type":"next","payload":{{"data":'
+                frame = f"{head}{data}}}}}"
+                try:
+                    await self.ws.send_text(frame)
+                except WebSocketDisconnect as exc:
+                    raise WebSocketDisconnected from exc
+                return
+        await super().send_json(message)
+
+
+def _text_of(encode: Callable[[object], str | bytes]) -> Callable[[object], str]:
+    def text(data: object) -> str:
+        encoded = encode(data)
+        return encoded.decode() if isinstance(encoded, bytes) else encoded
+
+    return text
 
 
 class PsylineTransportWS(BaseGraphQLTransportWSHandler[Context, None]):

@@ -26,6 +26,7 @@ from schema.chat.types import (
 )
 from schema.context import Info
 from schema.relay import Edge, decode_id
+from schema.sharing import shared_root
 
 
 def _fresh_loaders(info: Info) -> None:
@@ -55,7 +56,10 @@ class ChatSubscription:
         async with aclosing(feed):  # releases the live channel as soon as the client leaves
             async for delivered in feed:
                 _fresh_loaders(info)
-                yield message_edge(delivered.message, delivered.author)
+                # Executed once per group of subscribers of this message (schema.sharing).
+                yield shared_root(
+                    message_edge(delivered.message, delivered.author), delivered.results
+                )
 
     @strawberry.subscription(
         description="Everything the care team's screens need, for all conversations: new "
