@@ -40,10 +40,10 @@ from schema.chat.queries import ChatQuery
 from schema.chat.subscriptions import ChatSubscription
 from schema.chat.types import CareConversation, Message
 from schema.cost import DEFAULT_BUDGET, Budget, RequestLimits
+from schema.executor import PsylineExecutor
 from schema.identity.mutations import IdentityMutation
 from schema.identity.queries import IdentityQuery
 from schema.root import NodeQuery
-from schema.sharing import SharingExecutor
 from schema.usage import CountDeprecatedUsage
 
 MAX_TOKENS = 5000  # tokens of one document, refused while parsing
@@ -191,5 +191,5 @@ def build_schema(
         types=EXTRA_TYPES,
         extensions=_extensions(introspection=introspection, max_depth=max_depth, budget=budget),
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=SharingExecutor,  # subscription events once per group
+        execution_context_class=PsylineExecutor,  # schema.executor
     )
