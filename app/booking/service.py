@@ -38,6 +38,7 @@ from app.core import clock
 from app.core.errors import Refused
 from app.core.messages import Msg
 from app.core.settings import Settings
+from app.core.sql import bind, fetch_rows
 from app.identity.viewer import Viewer
 from app.policy import (
     Principal,
@@ -197,15 +198,27 @@ async def _check_client(
     *,
     replacing: int | None = None,
 ) -> None:
-    active = Booking.filter(client_id=client_id, status=BookingStatus.CONFIRMED, ends_at__gt=now)
+    # One statement: the client's active bookings, and how many of them overlap the slot.
+    values: list[Any] = []
+    overlapping = f"starts_at < {bind(values, end)} AND ends_at > {bind(values, start)}"
+    where = (
+        f"client_id = {bind(values, client_id)} "
+        f"AND status = {bind(values, BookingStatus.CONFIRMED.value)} "
+        f"AND ends_at > {bind(values, now)}"
+    )
     if replacing is not None:
-        active = active.exclude(id=replacing)
-    elif await active.count() >= settings.max_active_bookings:
+        where += f" AND id <> {bind(values, replacing)}"
+    ((active, overlaps),) = await fetch_rows(
+        f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {overlapping} THEN 1 ELSE 0 END), 0) "  # noqa: S608
+        f"FROM bookings WHERE {where}",
+        values,
+    )
+    if replacing is None and active >= settings.max_active_bookings:
         raise Refused(
             BookingErrorCode.TOO_MANY_BOOKINGS,
             Msg.TOO_MANY_BOOKINGS(limit=settings.max_active_bookings),
         )
-    if await active.filter(starts_at__lt=end, ends_at__gt=start).exists():
+    if overlaps:
         raise Refused(
             BookingErrorCode.OVERLAPS_OWN_BOOKING,
             Msg.OVERLAPS_OWN_BOOKING,
