@@ -398,7 +398,15 @@ def run_scenario(args: argparse.Namespace, mode: str, workdir: Path) -> list[dic
         n_servers = 2 if mode == "two" else 1
         ports = [free_port() for _ in range(n_servers)]
         for i, port in enumerate(ports):
-            procs.append(start_server(env, port, workdir / f"server-{mode}-{i}.log"))
+            # As `python -m app serve` runs it: no permessage-deflate (Settings).
+            procs.append(
+                start_server(
+                    env,
+                    port,
+                    workdir / f"server-{mode}-{i}.log",
+                    options=("--ws-per-message-deflate", "false"),
+                )
+            )
         for port, proc in zip(ports, procs, strict=True):
             wait_ready(port, proc, deadline)
 
