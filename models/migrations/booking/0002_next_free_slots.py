@@ -59,8 +59,11 @@ def _postgres() -> list[str]:
         f"LANGUAGE plpgsql AS $$ BEGIN {STALE} = NEW.id; RETURN NULL; END $$",
     ]
     out += [
-        f"CREATE TRIGGER {t}_next_free AFTER INSERT OR UPDATE OR DELETE ON {t} "
-        "FOR EACH ROW EXECUTE FUNCTION next_free_stale()"
+        # Deferred to the commit: the row locks on next_free_slots are taken last, after
+        # every wait of the transaction (e.g. the bookings exclusion constraint behind a
+        # concurrent booking of the same time), so concurrent writers cannot deadlock.
+        f"CREATE CONSTRAINT TRIGGER {t}_next_free AFTER INSERT OR UPDATE OR DELETE ON {t} "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION next_free_stale()"
         for t in TABLES
     ]
     return out + [
