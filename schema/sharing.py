@@ -160,14 +160,15 @@ def _remember(memo: OrderedDict[int, Any], key: int, value: Any) -> None:
         memo.popitem(last=False)
 
 
-def encoded_data(data: object, encode: Callable[[object], str]) -> str | None:
+def encoded_data(data: object, encode: Callable[[object], str | bytes]) -> str | None:
     """The JSON of a shared result's ``data``, encoded by the first frame that sends it
     (None: not a shared result, encode it yourself)."""
     entry = _encoded.get(id(data))
     if entry is None or entry[0] is not data:
         return None
     if not entry[1]:
-        entry[1].append(encode(data))
+        encoded = encode(data)
+        entry[1].append(encoded.decode() if isinstance(encoded, bytes) else encoded)
     return entry[1][0]
 
 

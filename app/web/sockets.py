@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import suppress
 from functools import lru_cache
 from json import JSONDecodeError
@@ -101,7 +101,7 @@ class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
         reuses the JSON of its ``data``, encoded once for the whole group."""
         payload = message.get("payload") if message.get("type") == "next" else None
         if isinstance(payload, dict) and payload.keys() == {"data"}:
-            data = encoded_data(payload["data"], _text_of(self.view.encode_json))
+            data = encoded_data(payload["data"], self.view.encode_json)
             if data is not None:
                 head = f'{{"id":{json.dumps(message["id"])},"type":"next","payload":{{"data":'
                 frame = f"{head}{data}}}}}"
@@ -111,14 +111,6 @@ class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
                     raise WebSocketDisconnected from exc
                 return
         await super().send_json(message)
-
-
-def _text_of(encode: Callable[[object], str | bytes]) -> Callable[[object], str]:
-    def text(data: object) -> str:
-        encoded = encode(data)
-        return encoded.decode() if isinstance(encoded, bytes) else encoded
-
-    return text
 
 
 class PsylineTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
