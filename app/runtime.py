@@ -9,7 +9,6 @@ a service call) with a runtime of its own.
 - ``limits``: the rate limits (in process, or shared through Redis);
 - ``persisted``: the automatic persisted queries' texts (the same);
 - ``identity``: the partners' JWKS cache and the used-jti purge throttle;
-- ``schedules``: working hours and policies of catalogue-wide slot searches;
 - ``sockets``: the open WebSockets, their caps and the sweeper that ends them with
   their session;
 - ``usage``: counts of deprecated fields in use, flushed to the database.
@@ -21,7 +20,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from app.booking.availability import ScheduleCache
 from app.chat.runtime import ChatRuntime, chat_runtime
 from app.core.persisted import PersistedQueries, make_persisted_queries
 from app.core.ratelimit import RateLimiter, make_rate_limiter
@@ -37,7 +35,6 @@ class Runtime:
     limits: RateLimiter = field(default_factory=RateLimiter)
     persisted: PersistedQueries = field(default_factory=PersistedQueries)
     identity: IdentityRuntime = field(default_factory=IdentityRuntime)
-    schedules: ScheduleCache = field(default_factory=ScheduleCache)
     sockets: LiveSockets = field(default_factory=LiveSockets)
     usage: DeprecatedUsage = field(default_factory=DeprecatedUsage)
 

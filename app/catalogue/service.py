@@ -16,7 +16,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.functions import Count, Min, Sum
 
-from app.booking.availability import RankKey, ScheduleCache
+from app.booking.availability import RankKey
 from app.catalogue import soonest
 from app.catalogue.filters import CatalogueFilter, filtered
 from app.core.cursors import CursorCodec
@@ -56,14 +56,12 @@ def _seek(spec: OrderSpec, value: int, last_id: int) -> Q:
     return Q(**beyond) | Q(**tie)
 
 
-async def with_availability(
-    flt: CatalogueFilter, now: datetime, schedules: ScheduleCache
-) -> CatalogueFilter:
+async def with_availability(flt: CatalogueFilter, now: datetime) -> CatalogueFilter:
     """Turn ``available_before`` into ``only_ids`` (one batched availability search)."""
     if flt.available_before is None:
         return flt
     unbounded = replace(flt, available_before=None)
-    ids = await soonest.available_before_ids(unbounded, flt.available_before, now, schedules)
+    ids = await soonest.available_before_ids(unbounded, flt.available_before, now)
     if flt.only_ids is not None:
         allowed = set(flt.only_ids)
         ids = [i for i in ids if i in allowed]
@@ -84,7 +82,6 @@ async def page_psychologists(
     size: int,
     after: Any,
     now: datetime,
-    schedules: ScheduleCache,
 ) -> list[Keyed]:
     """``size + 1`` rows after the cursor (``after``: its decoded payload; the extra row
     tells hasNextPage), each with its cursor.
@@ -97,7 +94,7 @@ async def page_psychologists(
     seek = codec.read(after)
     if order is PsychologistOrder.SOONEST_AVAILABLE:
         start: RankKey | None = (seek[0], seek[1]) if seek else None
-        keys = await soonest.page_by_soonest(flt, size, start, now, schedules)
+        keys = await soonest.page_by_soonest(flt, size, start, now)
         found = {p.id: p for p in await Psychologist.filter(id__in=[pid for _, pid in keys])}
         return [(codec.encode(*key), found[key[1]]) for key in keys if key[1] in found]
     spec = ORDER_SPECS[order]

@@ -1,16 +1,13 @@
 """The catalogue by the next free slot: ``soonestSlots``, ``SOONEST_AVAILABLE`` and
 ``availableBefore``, all read from the derived next free slots (``app.booking.next_free``,
-equal to ``app.booking.availability.rank_by_first_slot``'s computation).
-
-``schedules`` is no longer read (the derived rows replaced the per-process cache of
-everyone's hours); callers still pass the runtime's."""
+equal to ``app.booking.availability.rank_by_first_slot``'s computation)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from app.booking import next_free
-from app.booking.availability import RankKey, ScheduleCache, SlotInfo, require_aware
+from app.booking.availability import RankKey, SlotInfo, require_aware
 from app.catalogue.filters import CatalogueFilter, filtered
 from models.enums import ServiceKind
 
@@ -19,9 +16,7 @@ def _kind(flt: CatalogueFilter) -> ServiceKind:
     return flt.service_kind or ServiceKind.SESSION
 
 
-async def soonest_slots(
-    flt: CatalogueFilter, first: int, now: datetime, schedules: ScheduleCache
-) -> list[SlotInfo]:
+async def soonest_slots(flt: CatalogueFilter, first: int, now: datetime) -> list[SlotInfo]:
     """The ``first`` earliest slots across the catalogue, one per psychologist."""
     if first <= 0:
         return []
@@ -34,7 +29,6 @@ async def page_by_soonest(
     size: int,
     after: RankKey | None,
     now: datetime,
-    schedules: ScheduleCache,
 ) -> list[RankKey]:
     """``size + 1`` keys ``(first slot epoch, psychologist id)`` after the cursor."""
     ranked = await next_free.ranked(
@@ -48,9 +42,7 @@ async def page_by_soonest(
     return [key for key, _ in ranked]
 
 
-async def available_before_ids(
-    flt: CatalogueFilter, before: datetime, now: datetime, schedules: ScheduleCache
-) -> list[int]:
+async def available_before_ids(flt: CatalogueFilter, before: datetime, now: datetime) -> list[int]:
     """IDs of the filtered psychologists with a free slot starting before ``before``."""
     if require_aware(before, "availableBefore") <= now:
         return []

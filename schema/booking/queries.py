@@ -41,14 +41,10 @@ class BookingQuery:
         if first < 0:
             raise BadInput(Msg.NEGATIVE_ARGUMENT(name="first"))
         now = clock.now()
-        flt = await catalogue.with_availability(
-            to_catalogue_filter(filter), now, info.context.runtime.schedules
-        )
-        found = await soonest.soonest_slots(
-            flt, min(first, MAX_SOONEST), now, info.context.runtime.schedules
-        )
+        flt = await catalogue.with_availability(to_catalogue_filter(filter), now)
+        found = await soonest.soonest_slots(flt, min(first, MAX_SOONEST), now)
         rows = await info.context.loaders[ServiceById].load_many([s.service_id for s in found])
-        return [Slot.of((s, row)) for s, row in zip(found, rows, strict=True) if row is not None]
+        return Slot.all_of((s, row) for s, row in zip(found, rows, strict=True) if row is not None)
 
 
 BOOKING_CURSOR = CursorCodec("B", (int, int, int))

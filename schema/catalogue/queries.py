@@ -119,9 +119,8 @@ class CatalogueQuery:
     ) -> Connection[Psychologist]:
         page = PageArgs.parse(first, after)
         now = clock.now()
-        schedules = info.context.runtime.schedules
-        flt = await svc.with_availability(to_catalogue_filter(filter), now, schedules)
-        rows = await svc.page_psychologists(flt, order_by, page.size, page.cursor, now, schedules)
+        flt = await svc.with_availability(to_catalogue_filter(filter), now)
+        rows = await svc.page_psychologists(flt, order_by, page.size, page.cursor, now)
         return build_connection(
             rows,
             page,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -220,7 +221,7 @@ class Psychologist(Node):
     async def next_slots(
         self, info: Info, first: int = 3, service_kind: ServiceKind = ServiceKind.SESSION
     ) -> list[Slot]:
-        return [Slot.of(s) for s in await next_slots(info, self._row, first, service_kind)]
+        return Slot.all_of(await next_slots(info, self._row, first, service_kind))
 
     @strawberry.field(
         description="Free slots starting in [from, to) (at most 31 days), soonest first; "
@@ -234,7 +235,7 @@ class Psychologist(Node):
         to: datetime,
         service_kind: ServiceKind | None = None,
     ) -> list[Slot]:
-        return [Slot.of(s) for s in await availability(info, self._row, from_, to, service_kind)]
+        return Slot.all_of(await availability(info, self._row, from_, to, service_kind))
 
 
 REVIEW_CURSOR = CursorCodec("R", (int,))
@@ -269,26 +270,32 @@ class Slot:
     id: strawberry.ID = strawberry.field(description="Opaque; all `bookSlot` needs.")
     starts_at: datetime
     ends_at: datetime
+    # Loaded with the slot; a plain field (no resolver call per slot: a profile has ~700).
+    service: Service = strawberry.field(description="What is booked: kind, duration and price.")
     _info: strawberry.Private[SlotInfo]
-    _service: strawberry.Private[m.Service]
 
     @classmethod
-    def of(cls, found: tuple[SlotInfo, m.Service]) -> Slot:
-        info, service = found
-        return cls(
-            id=slot_id(info.psychologist_id, info.service_id, info.starts_at),
-            starts_at=info.starts_at,
-            ends_at=info.ends_at,
-            _info=info,
-            _service=service,
-        )
+    def all_of(cls, found: Iterable[tuple[SlotInfo, m.Service]]) -> list[Slot]:
+        """The slots, sharing one ``Service`` object per service row."""
+        services: dict[int, Service] = {}
+        out = []
+        for info, row in found:
+            service = services.get(row.id)
+            if service is None:
+                service = services[row.id] = Service.from_model(row)
+            out.append(
+                cls(
+                    id=slot_id(info.psychologist_id, info.service_id, info.starts_at),
+                    starts_at=info.starts_at,
+                    ends_at=info.ends_at,
+                    service=service,
+                    _info=info,
+                )
+            )
+        return out
 
     @strawberry.field(description="Whom the slot is with.")
     async def psychologist(self, info: Info) -> Psychologist:
         row = await info.context.loaders[AnyPsychologistById].load(self._info.psychologist_id)
         assert row is not None  # slots are computed from existing psychologists
         return Psychologist.from_model(row)
-
-    @strawberry.field(description="What is booked: kind, duration and price.")
-    def service(self) -> Service:
-        return Service.from_model(self._service)  # loaded with the slot

@@ -211,5 +211,5 @@ async def test_best_first_ranking_matches_brute_force(
     )
     assert [k for k, _ in page] == expected[11:16]
     before = now + timedelta(hours=5)
-    ids = await soonest.available_before_ids(flt, before, now, schedules)
+    ids = await soonest.available_before_ids(flt, before, now)
     assert ids == sorted(pid for (start, pid) in expected if start < before.timestamp())
