@@ -55,7 +55,7 @@ from app.web.app import json_text
 from models.enums import ServiceKind
 
 settings = load_settings()
-schedules = ScheduleCache()  # per process, as the service's runtime holds one
+schedules = ScheduleCache()  # per process: the reference algorithm of older data sets
 RATING_CURSOR = CURSORS[PsychologistOrder.RATING_DESC]
 OPERATION = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
 MEDIA = "application/json; charset=utf-8"
@@ -267,7 +267,7 @@ async def soonest_slots(variables: Json) -> Json:
     first = max(0, min(int(variables.get("first", 10)), 50))
     now = datetime.now(UTC)
     if await _has_derived_slots():
-        found = await soonest.soonest_slots(CatalogueFilter(), first, now, schedules)
+        found = await soonest.soonest_slots(CatalogueFilter(), first, now)
     else:  # a data set seeded by an older checkout (--root): the algorithm it had
         ranked = await rank_by_first_slot(
             filtered(CatalogueFilter()), ServiceKind.SESSION, now, schedules=schedules, limit=first
