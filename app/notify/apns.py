@@ -9,7 +9,6 @@ concurrent sends that saw the old one) and the send is tried once more.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -20,18 +19,20 @@ from urllib.parse import quote
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from app.core import clock
 from app.notify.providers import (
+    CachedToken,
     Delivered,
     Push,
     Rejected,
     RetryLater,
     SendResult,
     Unregistered,
+    json_field,
     log,
     logged,
+    private_key,
     retry_after,
 )
 
@@ -49,13 +50,14 @@ class ApnsKeyError(ValueError):
 
 
 def signing_key(pem: str) -> ec.EllipticCurvePrivateKey:
-    try:
-        key = load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError):
-        raise ApnsKeyError("the APNs key is not a PEM private key") from None
+    key = private_key(pem, _key_error)
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        raise ApnsKeyError("the APNs key must be an EC P-256 key")
+        raise _key_error("not an EC P-256 key")
     return key
+
+
+def _key_error(why: str) -> ApnsKeyError:
+    return ApnsKeyError(f"the APNs key: {why}")
 
 
 def apns_id(idempotency_key: str) -> str:
@@ -87,34 +89,28 @@ class ApnsProvider:
         self._topic = bundle_id
         self._default_ttl = default_ttl_seconds
         self._http = http2_client(base_url.rstrip("/"), timeout)
-        self._token: str | None = None
-        self._token_until = 0.0  # time.monotonic()
-        self._lock = asyncio.Lock()
+        self._token = CachedToken(self._sign)
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def send(self, push: Push) -> SendResult:
-        return logged(self.name, push, await self._send(push))
+        result = Rejected("Expired") if push.expired() else await self._send(push)
+        return logged(self.name, push, result)
 
     async def _send(self, push: Push) -> SendResult:
         content = json.dumps(self.payload(push), ensure_ascii=False, separators=(",", ":"))
         path = f"/3/device/{quote(push.token, safe='')}"
-        stale: str | None = None
-        for _attempt in range(2):
-            token = await self._provider_token(stale)
-            try:
-                response = await self._http.post(
-                    path, content=content.encode(), headers=self.headers(push, token)
-                )
-            except httpx.TransportError as exc:
-                return RetryLater(None, f"network: {type(exc).__name__}")
-            reason = _reason(response)
-            if response.status_code == 403 and reason == "ExpiredProviderToken" and not stale:
-                stale = token
-                continue
-            return self._result(response, reason)
-        return RetryLater(None, "ExpiredProviderToken")  # pragma: no cover - loop returns
+
+        async def post(token: str) -> httpx.Response:
+            headers = self.headers(push, token)
+            return await self._http.post(path, content=content.encode(), headers=headers)
+
+        try:
+            response = await self._token.call(post, refused=_expired_token)
+        except httpx.TransportError as exc:
+            return RetryLater(None, f"network: {type(exc).__name__}")
+        return self._result(response, _reason(response))
 
     def headers(self, push: Push, token: str) -> dict[str, str]:
         expires = push.expires_at or clock.now() + timedelta(seconds=self._default_ttl)
@@ -152,37 +148,26 @@ class ApnsProvider:
             return RetryLater(None, reason or str(status))
         return Rejected(reason or str(status))
 
-    async def _provider_token(self, stale: str | None) -> str:
-        async with self._lock:
-            if stale is not None and self._token == stale:
-                self._token = None
-            if self._token is None or time.monotonic() >= self._token_until:
-                self._token = jwt.encode(
-                    {"iss": self._team_id, "iat": int(time.time())},
-                    self._key,
-                    algorithm="ES256",
-                    headers={"kid": self._key_id},
-                )
-                self._token_until = time.monotonic() + TOKEN_REUSE_SECONDS
-            return self._token
+    async def _sign(self) -> tuple[str, float]:
+        claims = {"iss": self._team_id, "iat": int(time.time())}
+        token = jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": self._key_id})
+        return token, TOKEN_REUSE_SECONDS
+
+
+def _expired_token(response: httpx.Response) -> bool:
+    return response.status_code == 403 and _reason(response) == "ExpiredProviderToken"
 
 
 def _reason(response: httpx.Response) -> str | None:
     if response.status_code == 200:
         return None
-    try:
-        reason = response.json().get("reason")
-    except (ValueError, AttributeError):
-        return None
+    reason = json_field(response, "reason")
     return reason if isinstance(reason, str) and reason else None
 
 
 def _timestamp(response: httpx.Response) -> datetime | None:
     """The 410 answer's ``timestamp`` (milliseconds since the epoch)."""
-    try:
-        millis = response.json().get("timestamp")
-    except (ValueError, AttributeError):
-        return None
+    millis = json_field(response, "timestamp")
     if not isinstance(millis, int | float) or isinstance(millis, bool):
         return None
     try:

@@ -9,7 +9,6 @@ and the send is tried once more with a fresh one.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -18,18 +17,20 @@ from typing import Any
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from app.core import clock
 from app.notify.providers import (
+    CachedToken,
     Delivered,
     Push,
     Rejected,
     RetryLater,
     SendResult,
     Unregistered,
+    json_field,
     log,
     logged,
+    private_key,
     retry_after,
 )
 
@@ -78,14 +79,8 @@ class ServiceAccount:
         )
 
 
-def signing_key(pem: str) -> rsa.RSAPrivateKey:
-    try:
-        key = load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError):
-        raise ServiceAccountError("the FCM service account's private_key is not PEM") from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ServiceAccountError("the FCM service account's private_key must be RSA")
-    return key
+def _key_error(why: str) -> ServiceAccountError:
+    return ServiceAccountError(f"the FCM service account's private_key: {why}")
 
 
 class _AuthFailed(Exception):
@@ -110,39 +105,38 @@ class FcmProvider:
         if not project:
             raise ServiceAccountError("FCM needs a project id (FCM_PROJECT_ID or project_id)")
         self._account = account
-        self._key = signing_key(account.private_key)
+        key = private_key(account.private_key, _key_error)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise _key_error("not an RSA key")
+        self._key = key
         self._url = f"{base_url.rstrip('/')}/v1/projects/{project}/messages:send"
         self._token_uri = token_uri or account.token_uri
         self._default_ttl = default_ttl_seconds
         self._http = httpx.AsyncClient(timeout=timeout)
-        self._token: str | None = None
-        self._token_until = 0.0  # time.monotonic()
-        self._lock = asyncio.Lock()
+        self._token = CachedToken(self._grant)
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def send(self, push: Push) -> SendResult:
-        return logged(self.name, push, await self._send(push))
+        result = Rejected("Expired") if push.expired() else await self._send(push)
+        return logged(self.name, push, result)
 
     async def _send(self, push: Push) -> SendResult:
         body = self.message(push)
-        stale: str | None = None
-        for _attempt in range(2):
-            try:
-                token = await self._access_token(stale)
-                response = await self._http.post(
-                    self._url, json=body, headers={"authorization": f"Bearer {token}"}
-                )
-            except _AuthFailed as failed:
-                return failed.result
-            except httpx.TransportError as exc:
-                return RetryLater(None, f"network: {type(exc).__name__}")
-            if response.status_code == 401 and stale is None:
-                stale = token  # expired or revoked: one new grant, one more try
-                continue
-            return self._result(response)
-        return RetryLater(None, "UNAUTHENTICATED")  # pragma: no cover - the loop returns
+
+        async def post(token: str) -> httpx.Response:
+            headers = {"authorization": f"Bearer {token}"}
+            return await self._http.post(self._url, json=body, headers=headers)
+
+        try:
+            # 401: the token expired or was revoked; one new grant, one more try
+            response = await self._token.call(post, refused=lambda r: r.status_code == 401)
+        except _AuthFailed as failed:
+            return failed.result
+        except httpx.TransportError as exc:
+            return RetryLater(None, f"network: {type(exc).__name__}")
+        return self._result(response)
 
     def message(self, push: Push) -> dict[str, Any]:
         """The HTTP v1 request body (``{"message": ...}``) for ``push``."""
@@ -167,10 +161,7 @@ class FcmProvider:
     def _result(self, response: httpx.Response) -> SendResult:
         status = response.status_code
         if status == 200:
-            try:
-                name = response.json().get("name")
-            except (ValueError, AttributeError):
-                name = None
+            name = json_field(response, "name")
             return Delivered(name if isinstance(name, str) else None)
         code = _error_code(response)
         if status == 404 or code in DEAD_TOKEN:
@@ -183,15 +174,6 @@ class FcmProvider:
             log.error("FCM refused our credentials: %s %s", status, code)
             return RetryLater(None, code or str(status))
         return Rejected(code or str(status))
-
-    async def _access_token(self, stale: str | None) -> str:
-        async with self._lock:
-            if stale is not None and self._token == stale:
-                self._token = None
-            if self._token is None or time.monotonic() >= self._token_until:
-                self._token, lifetime = await self._grant()
-                self._token_until = time.monotonic() + max(0.0, lifetime - REFRESH_MARGIN)
-            return self._token
 
     def assertion(self) -> str:
         """The signed JWT of the grant."""
@@ -213,30 +195,21 @@ class FcmProvider:
             )
         except httpx.TransportError as exc:
             raise _AuthFailed(RetryLater(None, f"oauth network: {type(exc).__name__}")) from None
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = {}
-        if not isinstance(answer, dict):
-            answer = {}
-        token = answer.get("access_token")
+        token = json_field(response, "access_token")
         if response.status_code != 200 or not isinstance(token, str) or not token:
-            error = str(answer.get("error") or response.status_code)
+            error = str(json_field(response, "error") or response.status_code)
             after = retry_after(response.headers.get("retry-after"))
             if response.status_code < 500 and response.status_code != 429:
                 log.error("the FCM OAuth grant was refused: %s", error)
             raise _AuthFailed(RetryLater(after, f"oauth {error}"))
-        expires_in = answer.get("expires_in")
+        expires_in = json_field(response, "expires_in")
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
-        return token, lifetime
+        return token, lifetime - REFRESH_MARGIN
 
 
 def _error_code(response: httpx.Response) -> str | None:
     """FCM's most specific code: ``details[].errorCode``, else ``error.status``."""
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        return None
+    error = json_field(response, "error")
     if not isinstance(error, dict):
         return None
     for detail in error.get("details") or ():

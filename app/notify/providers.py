@@ -16,14 +16,21 @@ Device tokens, titles, bodies and data never reach the logs: at most
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import logging
+import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from app.core import clock
 
@@ -50,6 +57,15 @@ class Push:
     data: dict[str, str] = field(default_factory=dict, repr=False)
     # After this the services drop it undelivered (None: the provider's default TTL).
     expires_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.token or not self.idempotency_key:
+            raise ValueError("a push needs a device token and an idempotency key")
+        if self.expires_at is not None and self.expires_at.tzinfo is None:
+            raise ValueError("expires_at must be timezone-aware")
+
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= clock.now()
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,55 @@ def retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, (when - clock.now()).total_seconds())
+
+
+def json_field(response: httpx.Response, name: str) -> Any:
+    """``name`` of the JSON object the service answered (None: absent, or no such object)."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return None
+    return answer.get(name) if isinstance(answer, dict) else None
+
+
+def private_key(pem: str, error: Callable[[str], Exception]) -> PrivateKeyTypes:
+    """The unencrypted PEM private key, or ``error(why)`` raised."""
+    try:
+        return load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise error("not a PEM private key") from None
+
+
+R = TypeVar("R")
+
+
+class CachedToken:
+    """A credential shared by concurrent sends: minted once (one mint at a time), reused
+    until its time is up, and dropped when the service refused it; ``get(refused=...)``
+    after a refusal mints a new one only if no other send has done so already."""
+
+    def __init__(self, mint: Callable[[], Awaitable[tuple[str, float]]]) -> None:
+        self._mint = mint  # -> (token, seconds it may be used)
+        self._token: str | None = None
+        self._until = 0.0  # time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def get(self, refused: str | None = None) -> str:
+        async with self._lock:
+            if refused is not None and refused == self._token:
+                self._token = None
+            if self._token is None or time.monotonic() >= self._until:
+                self._token, seconds = await self._mint()
+                self._until = time.monotonic() + max(0.0, seconds)
+            return self._token
+
+    async def call(self, request: Callable[[str], Awaitable[R]], refused: Callable[[R], bool]) -> R:
+        """``request(token)``, and once more with a new token if ``refused(answer)``."""
+        token = await self.get()
+        answer = await request(token)
+        if refused(answer):
+            answer = await request(await self.get(refused=token))
+        return answer
 
 
 def logged(provider: str, push: Push, result: SendResult) -> SendResult:

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.notify.apns import ApnsProvider
 from app.notify.fcm import FcmProvider, ServiceAccount
+from app.notify.providers import Platform, Push
 from tests.notify.services import FakeApns, FakeFcm, serve_h2
 from tests.servers import serve_in_loop
 
@@ -20,6 +21,20 @@ FCM_KEY_ID = "fcm-key-1"
 APNS_KEY_ID = "ABC123DEFG"
 TEAM_ID = "TEAM456789"
 BUNDLE_ID = "ru.psyline.app"
+
+
+def make_push(platform: Platform, token: str, key: str, /, **changes: object) -> Push:
+    """A reminder push in Russian, with data; ``changes`` replace fields."""
+    fields: dict[str, object] = {
+        "token": token,
+        "platform": platform,
+        "title": "Сессия через час",
+        "body": "Анна Петрова, 15:00",
+        "idempotency_key": key,
+        "data": {"bookingId": "Qm9va2luZzox"},
+    }
+    fields.update(changes)
+    return Push(**fields)  # type: ignore[arg-type]
 
 
 def pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
@@ -53,12 +68,18 @@ def service_account_json(key: rsa.RSAPrivateKey, token_uri: str) -> str:
     )
 
 
-@pytest.fixture
-async def fcm_service(rsa_key: rsa.RSAPrivateKey) -> AsyncIterator[FakeFcm]:
+@pytest.fixture(scope="session")
+async def fcm_server(rsa_key: rsa.RSAPrivateKey) -> AsyncIterator[FakeFcm]:
     service = FakeFcm(rsa_key.public_key(), CLIENT_EMAIL, FCM_KEY_ID, PROJECT)
     async with serve_in_loop(service.app()) as url:
         service.url = url
         yield service
+
+
+@pytest.fixture
+def fcm_service(fcm_server: FakeFcm) -> FakeFcm:
+    fcm_server.reset()
+    return fcm_server
 
 
 @pytest.fixture
@@ -69,12 +90,18 @@ async def fcm(fcm_service: FakeFcm, rsa_key: rsa.RSAPrivateKey) -> AsyncIterator
     await provider.aclose()
 
 
-@pytest.fixture
-async def apns_service(ec_key: ec.EllipticCurvePrivateKey) -> AsyncIterator[FakeApns]:
+@pytest.fixture(scope="session")
+async def apns_server(ec_key: ec.EllipticCurvePrivateKey) -> AsyncIterator[FakeApns]:
     service = FakeApns(ec_key.public_key(), APNS_KEY_ID, TEAM_ID, BUNDLE_ID)
     async with serve_h2(service.app()) as url:
         service.url = url
         yield service
+
+
+@pytest.fixture
+def apns_service(apns_server: FakeApns) -> FakeApns:
+    apns_server.reset()
+    return apns_server
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -56,8 +56,22 @@ def apns_error(status: int, reason: str, **extra: Any) -> Answer:
     return Answer(status, {"reason": reason, **extra})
 
 
+class Resettable:
+    """``reset()`` puts every field with a default back to it (one server per session,
+    a clean state per test); ``url`` stays."""
+
+    def reset(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            if f.name == "url":
+                continue
+            if f.default is not MISSING:
+                setattr(self, f.name, f.default)
+            elif f.default_factory is not MISSING:
+                setattr(self, f.name, f.default_factory())
+
+
 @dataclass
-class FakeFcm:
+class FakeFcm(Resettable):
     """``POST /token`` (the OAuth2 JWT-bearer grant) and ``POST /v1/projects/{p}/messages:send``."""
 
     public_key: rsa.RSAPublicKey
@@ -145,7 +159,7 @@ class ApnsRequest:
 
 
 @dataclass
-class FakeApns:
+class FakeApns(Resettable):
     """``POST /3/device/{token}`` over HTTP/2, token-based auth checked as APNs does."""
 
     public_key: ec.EllipticCurvePublicKey

@@ -22,23 +22,14 @@ from app.notify.providers import (
     Unregistered,
     token_hash,
 )
-from tests.notify.conftest import APNS_KEY_ID, BUNDLE_ID, TEAM_ID
+from tests.notify.conftest import APNS_KEY_ID, BUNDLE_ID, TEAM_ID, make_push
 from tests.notify.services import Answer, FakeApns, apns_error
 
 TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 
 def push(key: str = "booking:1:reminder", **changes: object) -> Push:
-    fields: dict[str, object] = {
-        "token": TOKEN,
-        "platform": Platform.IOS,
-        "title": "Сессия через час",
-        "body": "Анна Петрова, 15:00",
-        "idempotency_key": key,
-        "data": {"bookingId": "Qm9va2luZzox"},
-    }
-    fields.update(changes)
-    return Push(**fields)  # type: ignore[arg-type]
+    return make_push(Platform.IOS, TOKEN, key, **changes)
 
 
 async def test_a_push_goes_over_http2_with_the_provider_token_and_headers(
@@ -207,3 +198,10 @@ async def test_the_logs_hold_no_token_and_no_text(
         assert secret not in ours
     # httpx logs request URLs (the device token is in the path): it stays at WARNING
     assert "httpx" in QUIET
+
+
+async def test_an_expired_push_is_not_sent(apns: ApnsProvider, apns_service: FakeApns) -> None:
+    result = await apns.send(push(expires_at=clock.now() - timedelta(seconds=1)))
+
+    assert result == Rejected("Expired")
+    assert apns_service.requests == []

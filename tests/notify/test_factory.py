@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,14 @@ from app.notify.apns import ApnsProvider
 from app.notify.factory import providers_from_settings
 from app.notify.fcm import FcmProvider
 from app.notify.providers import Delivered, LogOnlyProvider, Platform, Push, retry_after
-from tests.notify.conftest import APNS_KEY_ID, BUNDLE_ID, TEAM_ID, pem, service_account_json
+from tests.notify.conftest import (
+    APNS_KEY_ID,
+    BUNDLE_ID,
+    TEAM_ID,
+    make_push,
+    pem,
+    service_account_json,
+)
 
 PUSH_VARIABLES = (
     "FCM_SERVICE_ACCOUNT_JSON",
@@ -135,3 +143,24 @@ def test_a_project_id_is_needed(rsa_key: rsa.RSAPrivateKey) -> None:
 )
 def test_retry_after(header: str | None, seconds: float | None) -> None:
     assert retry_after(header) == seconds
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"token": ""},
+        {"idempotency_key": ""},
+        {"expires_at": datetime(2030, 1, 1)},  # noqa: DTZ001 - the hostile input
+    ],
+)
+def test_a_push_without_what_providers_need_cannot_be_made(changes: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"push needs|timezone-aware"):
+        make_push(Platform.ANDROID, "token", "key", **changes)
+
+
+def test_a_push_repr_holds_no_token_and_no_text() -> None:
+    text = repr(make_push(Platform.IOS, "device-token", "booking:1:reminder"))
+
+    assert "booking:1:reminder" in text
+    for secret in ("device-token", "Сессия", "Анна", "Qm9va2luZzox"):
+        assert secret not in text

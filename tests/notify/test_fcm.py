@@ -21,7 +21,7 @@ from app.notify.providers import (
     Unregistered,
     token_hash,
 )
-from tests.notify.conftest import CLIENT_EMAIL, service_account_json
+from tests.notify.conftest import CLIENT_EMAIL, make_push, service_account_json
 from tests.notify.services import Answer, FakeFcm, fcm_error
 from tests.servers import free_port
 
@@ -29,16 +29,7 @@ TOKEN = "fcm-device-token-0123456789:APA91b"
 
 
 def push(key: str = "booking:1:reminder", **changes: object) -> Push:
-    fields: dict[str, object] = {
-        "token": TOKEN,
-        "platform": Platform.ANDROID,
-        "title": "Сессия через час",
-        "body": "Анна Петрова, 15:00",
-        "idempotency_key": key,
-        "data": {"bookingId": "Qm9va2luZzox", "kind": "reminder"},
-    }
-    fields.update(changes)
-    return Push(**fields)  # type: ignore[arg-type]
+    return make_push(Platform.ANDROID, TOKEN, key, **changes)
 
 
 async def test_a_push_is_sent_with_a_granted_token_and_the_v1_body(
@@ -68,7 +59,7 @@ async def test_a_push_is_sent_with_a_granted_token_and_the_v1_body(
         "message": {
             "token": TOKEN,
             "notification": {"title": "Сессия через час", "body": "Анна Петрова, 15:00"},
-            "data": {"bookingId": "Qm9va2luZzox", "kind": "reminder"},
+            "data": {"bookingId": "Qm9va2luZzox"},
             "android": {"collapse_key": "booking:1"},
         }
     }
@@ -215,3 +206,11 @@ async def test_the_logs_hold_no_token_and_no_text(
     assert token_hash(TOKEN) in caplog.text
     for secret in (TOKEN, "Сессия", "Анна", "Qm9va2luZzox", "ya29."):
         assert secret not in caplog.text
+
+
+async def test_an_expired_push_is_not_sent(fcm: FcmProvider, fcm_service: FakeFcm) -> None:
+    result = await fcm.send(push(expires_at=clock.now() - timedelta(seconds=1)))
+
+    assert result == Rejected("Expired")
+    assert fcm_service.sends == []
+    assert fcm_service.grants == []
