@@ -106,6 +106,18 @@ async def test_401_gets_a_new_token_and_one_more_try(
     assert fcm_service.sends[-1][0] in fcm_service.tokens
 
 
+async def test_sends_refused_together_share_one_new_grant(
+    fcm: FcmProvider, fcm_service: FakeFcm
+) -> None:
+    await fcm.send(push("a"))
+    fcm_service.revoke_tokens()
+
+    results = await asyncio.gather(*(fcm.send(push(f"c{i}")) for i in range(5)))
+
+    assert all(isinstance(r, Delivered) for r in results)
+    assert len(fcm_service.grants) == 2
+
+
 async def test_401_twice_is_retry_later_after_one_retry_only(
     fcm: FcmProvider, fcm_service: FakeFcm
 ) -> None:
