@@ -273,3 +273,17 @@ def require_assign_conversation(who: Principal) -> None:
 def require_care_stats(who: Principal) -> None:
     if not can_view_care_stats(who):
         raise Forbidden(Msg.CARE_STATS_ADMINS)
+
+
+# --- push devices -----------------------------------------------------------------------
+
+
+def can_register_push_device(who: Principal) -> bool:
+    """Only clients get pushes: every notification (bookings, reminders, replies) is a
+    client's; a staff phone holding a client-facing push token would be a leak waiting."""
+    return is_client(who)
+
+
+def require_register_push_device(who: Principal) -> None:
+    if not can_register_push_device(who):
+        raise Forbidden(Msg.ONLY_CLIENTS_PUSH)

@@ -11,7 +11,9 @@ a service call) with a runtime of its own.
 - ``identity``: the partners' JWKS cache and the used-jti purge throttle;
 - ``sockets``: the open WebSockets, their caps and the sweeper that ends them with
   their session;
-- ``usage``: counts of deprecated fields in use, flushed to the database.
+- ``usage``: counts of deprecated fields in use, flushed to the database;
+- ``notify``: the push providers and the outbox worker (in process unless
+  ``NOTIFY_WORKER_IN_PROCESS=off``; ``python -m app worker`` runs it alone).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.core.settings import Settings
 from app.core.usage import DeprecatedUsage, flushed
 from app.identity.runtime import IdentityRuntime
 from app.identity.sockets import LiveSockets, swept
+from app.notify.runtime import NotifyRuntime, notify_runtime
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Runtime:
     identity: IdentityRuntime = field(default_factory=IdentityRuntime)
     sockets: LiveSockets = field(default_factory=LiveSockets)
     usage: DeprecatedUsage = field(default_factory=DeprecatedUsage)
+    notify: NotifyRuntime = field(default_factory=NotifyRuntime)
 
 
 @contextlib.asynccontextmanager
@@ -54,9 +58,15 @@ async def open_runtime(settings: Settings, *, watch_sla: bool = True) -> AsyncIt
             chat_runtime(settings, watch_sla=watch_sla) as chat,
             swept(sockets),
             flushed(usage),
+            notify_runtime(settings, start_worker=settings.notify_worker_in_process) as notify,
         ):
             yield Runtime(
-                chat=chat, limits=limits, persisted=persisted, sockets=sockets, usage=usage
+                chat=chat,
+                limits=limits,
+                persisted=persisted,
+                sockets=sockets,
+                usage=usage,
+                notify=notify,
             )
     finally:
         await persisted.close()

@@ -43,12 +43,13 @@ from schema.cost import DEFAULT_BUDGET, Budget, RequestLimits
 from schema.executor import PsylineExecutor
 from schema.identity.mutations import IdentityMutation
 from schema.identity.queries import IdentityQuery
+from schema.notify.mutations import NotifyMutation
 from schema.root import NodeQuery
 from schema.usage import CountDeprecatedUsage
 
 MAX_TOKENS = 5000  # tokens of one document, refused while parsing
 QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery, CatalogueQuery, ChatQuery, BookingQuery)
-MUTATIONS: tuple[type, ...] = (IdentityMutation, ChatMutation, BookingMutation)
+MUTATIONS: tuple[type, ...] = (IdentityMutation, ChatMutation, BookingMutation, NotifyMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (ChatSubscription,)
 # Node implementations that no field returns directly must still be in the schema.
 EXTRA_TYPES: tuple[type, ...] = (

@@ -15,7 +15,6 @@ _SAFETY = "issue 17: a safety layer for the care team"
 
 PENDING: dict[str, str] = {
     # mobile.graphql
-    "RegisterPushDevice": _NOTIFY,
     "CheckupResults": _NOTIFY,
     "LeaveReview": _NOTIFY,
     "PreviewSeries": _SERIES,

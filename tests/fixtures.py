@@ -51,6 +51,9 @@ def settings(var_dir: Path) -> Settings:
         # Every test client is 127.0.0.1: per-IP limits would count the whole suite as one
         # client. They are tested on an app of their own (tests/identity/test_throttling.py).
         rate_limits=tuple((rule, 1_000_000, 60.0) for rule in PER_IP_RULES),
+        # The outbox worker runs where a test drives it (tests/notify: run_once, or a
+        # `python -m app worker` process), never behind another test's back.
+        notify_worker_in_process=False,
     )
 
 

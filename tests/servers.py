@@ -60,6 +60,7 @@ async def _start(
         "PSYLINE_VAR_DIR": str(settings.var_dir),
         "JWT_PRIVATE_KEY_FILE": str(Path(settings.var_dir) / "jwt_ed25519.pem"),
         "LOG_LEVEL": "WARNING",
+        "NOTIFY_WORKER_IN_PROCESS": "off",  # the outbox is driven by tests/notify only
     }
     env.pop("REDIS_URL", None)
     if with_redis and settings.redis_url:

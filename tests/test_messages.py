@@ -23,6 +23,7 @@ from app.core.messages import Locale, Msg, for_code, negotiate
 from app.core.ratelimit import RULES, RateLimiter, Rule
 from app.core.settings import Settings
 from app.identity.errors import IdentityErrorCode
+from app.notify.errors import PushDeviceErrorCode
 from app.web.app import create_app
 from models.enums import Role
 from tests.chat.support import client_with_conversation
@@ -35,6 +36,7 @@ CODE_ENUMS: tuple[type[Enum], ...] = (
     BookingErrorCode,
     ChatErrorCode,
     IdentityErrorCode,
+    PushDeviceErrorCode,
 )
 ENGLISH = {"Accept-Language": "en"}
 

@@ -40,6 +40,7 @@ from app.core.messages import Msg
 from app.core.settings import Settings
 from app.core.sql import bind, fetch_rows
 from app.identity.viewer import Viewer
+from app.notify import outbox
 from app.policy import (
     Principal,
     booking_not_found,
@@ -296,6 +297,7 @@ async def book_slot(
                     currency=placement.service.currency,
                     idempotency_key=key,
                 )
+                await outbox.booking_confirmed(booking, now=now)  # its pushes commit with it
         except IntegrityError as exc:
             raise _just_taken() from exc
     except Refused:
@@ -358,6 +360,7 @@ async def cancel_booking(
         if not changed:
             raise Refused(BookingErrorCode.NOT_CANCELLABLE, Msg.BOOKING_CHANGED)
         await _release(booking.id)
+        await outbox.booking_cancelled(booking, now=now)  # its reminders go with it
     return booking
 
 
@@ -405,6 +408,7 @@ async def reschedule_booking(
                 currency=old.currency,
                 rescheduled_from_id=old.id,
             )
+            await outbox.booking_rescheduled(old, new, now=now)  # reminders move along
     except IntegrityError as exc:
         raise _just_taken() from exc
     return new

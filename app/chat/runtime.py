@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from app.chat import service as _service  # noqa: F401 - registers its UserRegistered listener
 from app.chat.delivery import SharedReads
+from app.chat.presence import LivePresence
 from app.chat.sla import sla_watcher
 from app.core.pubsub import PubSub, open_pubsub
 from app.core.settings import Settings
@@ -24,6 +25,7 @@ from app.core.settings import Settings
 class ChatRuntime:
     pubsub: PubSub
     reads: SharedReads = field(default_factory=SharedReads)
+    presence: LivePresence = field(default_factory=LivePresence)
 
 
 @contextlib.asynccontextmanager

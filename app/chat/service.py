@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from app import policy
 from app.chat.errors import ChatErrorCode
+from app.chat.presence import LivePresence
 from app.chat.reference import parse_client_reference
 from app.core import clock, events
 from app.core.errors import BadInput, Refused
@@ -30,6 +31,7 @@ from app.core.pubsub import PubSub
 from app.core.ratelimit import RateLimiter
 from app.identity.events import UserRegistered
 from app.identity.viewer import Viewer
+from app.notify import outbox
 from models.chat import CareParticipant, CareWait, Conversation, Message, ReadMarker
 
 log = logging.getLogger("psyline.chat")
@@ -153,8 +155,13 @@ async def send_message(
     sla_seconds: int,
     broker: PubSub,
     limiter: RateLimiter,
+    presence: LivePresence | None = None,
 ) -> Message:
-    """Store a message (committed) and publish it; a resend returns the stored one."""
+    """Store a message (committed) and publish it; a resend returns the stored one.
+
+    A care-team reply while the client follows no live feed of their conversation
+    (``presence``, asked now, at the reply) writes a CARE_REPLY push in the message's
+    transaction. Without ``presence`` (a tool, a test) the client counts as away."""
     conversation = await _participant_conversation(viewer, conversation_id)
     cmid = clean_client_message_id(client_message_id)
     existing = await Message.get_or_none(author_id=viewer.user_id, client_message_id=cmid)
@@ -167,8 +174,9 @@ async def send_message(
             Msg.CHAT_TOO_FAST,
         )
     try:
+        client_away = presence is None or not presence.is_live(conversation.client_id)
         message, publications = await _store_message(
-            viewer, conversation.id, body, cmid, sla_seconds
+            viewer, conversation.id, body, cmid, sla_seconds, push_reply=client_away
         )
     except IntegrityError:
         # A concurrent resend with the same clientMessageId won: return its message.
@@ -182,7 +190,13 @@ async def send_message(
 
 
 async def _store_message(
-    viewer: Viewer, conversation_id: int, body: str, cmid: str, sla_seconds: int
+    viewer: Viewer,
+    conversation_id: int,
+    body: str,
+    cmid: str,
+    sla_seconds: int,
+    *,
+    push_reply: bool = False,
 ) -> tuple[Message, list[_Publication]]:
     async with in_transaction() as conn:
         # Lock the conversation first: senders of one conversation are serialised, so
@@ -208,6 +222,8 @@ async def _store_message(
         # The assignee's part was recorded when they took it (or first replied).
         if care_team and conversation.assignee_id != viewer.user_id:
             await _took_part(conversation_id, viewer.user_id, conn)
+        if care_team and push_reply and conversation.client_id != viewer.user_id:
+            await outbox.care_reply(conversation.client_id, message.id, now=now, using_db=conn)
         if not care_team:
             inbox_kind = InboxEventKind.NEW_MESSAGE
             if conversation.waiting_since is None:

@@ -1,5 +1,5 @@
-"""``python -m app <command>`` (also the ``psyline`` console script): serve, migrate, seed,
-export-schema, fetch-assets, and the sub-commands of ``COMMAND_MODULES`` (each has
+"""``python -m app <command>`` (also the ``psyline`` console script): serve, worker, migrate,
+seed, export-schema, fetch-assets, and the sub-commands of ``COMMAND_MODULES`` (each has
 ``register(subparsers)`` that adds its commands with ``func=<callable(args)>``).
 """
 
@@ -40,6 +40,30 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_level="info",
         **server_options(load_settings()),
     )
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    """The outbox worker alone (``NOTIFY_WORKER_IN_PROCESS=off`` on the servers, or not:
+    on PostgreSQL any number of workers share the rows). SIGTERM/SIGINT stop it after the
+    batch in hand; SIGKILL loses nothing (its claimed rows are taken again after the lease)."""
+    import signal
+
+    from app.core.logging import configure_logging
+    from app.notify.runtime import notify_runtime
+
+    async def work(settings: Settings) -> None:
+        async with notify_runtime(settings, start_worker=True) as notify:
+            if notify.worker is None:
+                raise SystemExit("no push provider is configured (FCM_*, APNS_*)")
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            print("worker started", flush=True)
+            await stop.wait()
+
+    configure_logging(load_settings().log_level)
+    run_with_db(work)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -137,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--reload", action="store_true")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="deliver the outbox's push notifications (no server)")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("migrate", help="apply pending database migrations")
     p.set_defaults(func=cmd_migrate)

@@ -23,6 +23,7 @@ DOMAINS: dict[str, str] = {
     "booking": "models.booking",
     "chat": "models.chat",
     "api": "models.api",
+    "notify": "models.notify",
 }
 
 

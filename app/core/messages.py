@@ -406,6 +406,20 @@ class Msg(Enum):
         "Malformed ID: it was not issued by this API.",
         "Неверный ID: он выдан не этим API.",
     )
+    # push devices (app.notify.errors.PushDeviceErrorCode)
+    INVALID_PUSH_TOKEN = (
+        "The push token is not valid: letters, digits and : _ - . only (hexadecimal for iOS).",
+        "Неверный токен push-уведомлений: только латинские буквы, цифры и : _ - . "
+        "(для iOS — шестнадцатеричные цифры).",
+    )
+    PUSH_TOKEN_LENGTH = (
+        "The push token must be {min} to {max} characters long.",
+        "Длина токена push-уведомлений — от {min} до {max} символов.",
+    )
+    ONLY_CLIENTS_PUSH = (
+        "Only clients register devices for push notifications.",
+        "Устройства для push-уведомлений регистрируют только клиенты.",
+    )
     # ---- query size ------------------------------------------------------------------
     TOO_MANY_REPEATS = (
         "`{field}` is selected more than {limit} times in one place; select it once.",

@@ -149,6 +149,18 @@ class Settings:
     apns_bundle_id: str | None = None
     apns_base_url: str = "https://api.push.apple.com"
     push_timeout_seconds: float = 10.0
+    # The outbox worker (app.notify.worker): in the app's process unless
+    # NOTIFY_WORKER_IN_PROCESS=off (then `python -m app worker` runs it, one or more).
+    notify_worker_in_process: bool = True
+    notify_batch_size: int = 20  # rows claimed per statement
+    notify_poll_seconds: float = 2.0  # idle sleep between scans (0.05 .. 60)
+    notify_lease_seconds: float = 120.0  # a claimed row is someone else's after this
+    notify_max_attempts: int = 8  # then DEAD
+    notify_backoff_base_seconds: float = 30.0  # first retry after 15..30 s, doubling
+    notify_backoff_max_seconds: float = 3600.0  # no retry waits longer
+    # The welcome waits this long after the first sign-in: the app registers its push
+    # token only once it holds a session.
+    notify_welcome_delay_seconds: float = 60.0
 
     def apns_credentials(self) -> tuple[str, str, str, str] | None:
         """(key id, team id, private key PEM, bundle id) when APNs is configured."""
@@ -181,6 +193,14 @@ class Settings:
             raise SettingsError(
                 "APNS_KEY_ID, APNS_TEAM_ID, APNS_PRIVATE_KEY and APNS_BUNDLE_ID: all or none"
             )
+        if not 0.05 <= self.notify_poll_seconds <= 60:
+            raise SettingsError("NOTIFY_POLL_SECONDS must be between 0.05 and 60")
+        if self.notify_batch_size < 1 or self.notify_max_attempts < 1:
+            raise SettingsError("NOTIFY_BATCH_SIZE and NOTIFY_MAX_ATTEMPTS must be at least 1")
+        if not 0 < self.notify_backoff_base_seconds <= self.notify_backoff_max_seconds:
+            raise SettingsError("NOTIFY_BACKOFF_BASE_SECONDS must be > 0 and <= the max")
+        if self.notify_lease_seconds <= self.push_timeout_seconds:
+            raise SettingsError("NOTIFY_LEASE_SECONDS must be longer than PUSH_TIMEOUT_SECONDS")
         if self.is_production:
             problems = []
             if not self.jwt_private_key_pem:
@@ -276,4 +296,20 @@ def load_settings() -> Settings:
         apns_bundle_id=os.environ.get("APNS_BUNDLE_ID") or None,
         apns_base_url=os.environ.get("APNS_BASE_URL") or defaults.apns_base_url,
         push_timeout_seconds=_float("PUSH_TIMEOUT_SECONDS", defaults.push_timeout_seconds),
+        notify_worker_in_process=_bool(
+            os.environ.get("NOTIFY_WORKER_IN_PROCESS"), defaults.notify_worker_in_process
+        ),
+        notify_batch_size=_int("NOTIFY_BATCH_SIZE", defaults.notify_batch_size),
+        notify_poll_seconds=_float("NOTIFY_POLL_SECONDS", defaults.notify_poll_seconds),
+        notify_lease_seconds=_float("NOTIFY_LEASE_SECONDS", defaults.notify_lease_seconds),
+        notify_max_attempts=_int("NOTIFY_MAX_ATTEMPTS", defaults.notify_max_attempts),
+        notify_backoff_base_seconds=_float(
+            "NOTIFY_BACKOFF_BASE_SECONDS", defaults.notify_backoff_base_seconds
+        ),
+        notify_backoff_max_seconds=_float(
+            "NOTIFY_BACKOFF_MAX_SECONDS", defaults.notify_backoff_max_seconds
+        ),
+        notify_welcome_delay_seconds=_float(
+            "NOTIFY_WELCOME_DELAY_SECONDS", defaults.notify_welcome_delay_seconds
+        ),
     ).validate()

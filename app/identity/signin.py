@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from app.core import clock, events
 from app.core.errors import Refused, raise_if_cancelled
@@ -23,6 +24,7 @@ from app.identity.events import UserRegistered
 from app.identity.partner_tokens import VerifiedPartnerToken, verify_partner_token
 from app.identity.runtime import IdentityRuntime
 from app.identity.sessions import IssuedSession, start_session
+from app.notify import outbox
 from models.enums import Role
 from models.identity import User
 
@@ -36,19 +38,24 @@ class PartnerSignIn:
     is_new_user: bool
 
 
-async def _find_or_register(verified: VerifiedPartnerToken, now: datetime) -> tuple[User, bool]:
+async def _find_or_register(
+    verified: VerifiedPartnerToken, now: datetime, welcome_delay: float
+) -> tuple[User, bool]:
     partner = verified.partner
     user = await User.get_or_none(phone_e164=verified.phone_e164)
     if user is None:
         try:
-            user = await User.create(
-                role=Role.CLIENT,
-                phone_e164=verified.phone_e164,
-                first_partner_id=partner.id,
-                latest_partner_id=partner.id,
-                partner_subject=verified.subject,
-                last_sign_in_at=now,
-            )
+            # The welcome push is written with the user: both or neither (app.notify.outbox).
+            async with in_transaction():
+                user = await User.create(
+                    role=Role.CLIENT,
+                    phone_e164=verified.phone_e164,
+                    first_partner_id=partner.id,
+                    latest_partner_id=partner.id,
+                    partner_subject=verified.subject,
+                    last_sign_in_at=now,
+                )
+                await outbox.welcome(user.id, delay_seconds=welcome_delay, now=now)
             return user, True
         except IntegrityError:
             # Registered concurrently by another request with the same number.
@@ -72,7 +79,7 @@ async def sign_in_with_partner(
 ) -> PartnerSignIn:
     now = clock.now()
     verified = await verify_partner_token(settings, runtime, partner_token, now=now)
-    user, created = await _find_or_register(verified, now)
+    user, created = await _find_or_register(verified, now, settings.notify_welcome_delay_seconds)
     if created:
         try:
             await events.emit(UserRegistered(user=user, partner=verified.partner))

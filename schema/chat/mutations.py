@@ -67,6 +67,7 @@ class ChatMutation:
             sla_seconds=info.context.settings.care_sla_seconds,
             broker=info.context.chat.pubsub,
             limiter=info.context.runtime.limits,
+            presence=info.context.chat.presence,
         )
         return SendMessagePayload(message=Message.from_model(row))
 

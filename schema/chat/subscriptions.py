@@ -10,7 +10,7 @@ token and resubscribes with ``after``.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
+from contextlib import aclosing, nullcontext
 
 import strawberry
 
@@ -53,13 +53,20 @@ class ChatSubscription:
         feed = live.conversation_feed(
             info.context.chat.pubsub, info.context.chat.reads, conversation, after_id
         )
+        # The client watching their own conversation: care replies need no push meanwhile.
+        watching = (
+            info.context.chat.presence.following(viewer.user_id)
+            if viewer.user_id == conversation.client_id
+            else nullcontext()
+        )
         async with aclosing(feed):  # releases the live channel as soon as the client leaves
-            async for delivered in feed:
-                _fresh_loaders(info)
-                # Executed once per group of subscribers of this message (schema.sharing).
-                yield shared_root(
-                    message_edge(delivered.message, delivered.author), delivered.results
-                )
+            with watching:
+                async for delivered in feed:
+                    _fresh_loaders(info)
+                    # Executed once per group of subscribers of this message (schema.sharing).
+                    yield shared_root(
+                        message_edge(delivered.message, delivered.author), delivered.results
+                    )
 
     @strawberry.subscription(
         description="Everything the care team's screens need, for all conversations: new "

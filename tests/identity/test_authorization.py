@@ -24,11 +24,13 @@ from app.core import clock
 from app.core.errors import Forbidden, NotVisible
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
+from app.notify import devices as notify_devices
 from app.runtime import Runtime
 from models.booking import Booking, BookingStatus
 from models.catalogue import Psychologist, Service
 from models.chat import Message
 from models.enums import Role
+from models.notify import PushPlatform
 from schema import build_schema
 from schema.catalogue.types import slot_id
 from schema.relay import decode_id
@@ -315,6 +317,18 @@ SERVICE_REFUSALS: dict[str, tuple[type[Exception], ServiceCall] | str] = {
     "markConversationRead": (
         NotVisible,
         lambda w, s, rt: chat_svc.mark_read(_as(w.other_psychologist), _conversation(w), None),
+    ),
+    "registerPushDevice": (
+        Forbidden,
+        lambda w, s, rt: notify_devices.register_device(
+            _as(w.agent), PushPlatform.ANDROID, "staff-device-token-0123456789"
+        ),
+    ),
+    "unregisterPushDevice": (
+        Forbidden,
+        lambda w, s, rt: notify_devices.unregister_device(
+            _as(w.other_psychologist), "any-device-token-0123456789"
+        ),
     ),
     "assignConversation": (
         Forbidden,

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from app.notify.apns import ApnsProvider
 from app.notify.fcm import FcmProvider, ServiceAccount
 from app.notify.providers import Platform, Push
+from tests.booking.conftest import make_psychologist  # noqa: F401 - for the outbox tests
 from tests.notify.services import FakeApns, FakeFcm, serve_h2
 from tests.servers import serve_in_loop
 

@@ -1,0 +1,1 @@
+"""GraphQL surface of push notifications: registering the devices they go to."""
