@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +24,8 @@ from models.notify import Notification, NotificationKind, NotificationStatus
 from schema.catalogue.types import slot_id
 from schema.relay import decode_id
 from tests.booking.conftest import MakePsychologist, day_at
-from tests.chat.support import agent, client_with_conversation
+from tests.chat.support import agent, client_with_conversation, send_ok
+from tests.chat.ws import ws_session
 from tests.factories import signed_in
 from tests.helpers import gql, op
 from tests.identity.support import make_partner, new_phone, sign_in
@@ -266,3 +268,26 @@ class _Quiet:
 class _NoLimit:
     async def hit(self, rule: str, key: str) -> float | None:
         return None
+
+
+async def test_a_reply_seen_on_the_live_subscription_is_not_pushed_and_one_after_is(
+    client: httpx.AsyncClient, settings: Settings, live_server: str
+) -> None:
+    # given a client following their conversation over a socket
+    person, conversation = await client_with_conversation(client, settings)
+    staff = await agent(settings)
+    cid = conversation["id"]
+    async with ws_session(live_server, person.token) as ws:
+        sub = await ws.subscribe(op("MessageAdded"), {"conversationId": cid})
+        await asyncio.sleep(0.2)  # the subscription is running
+
+        # when the care team replies: the client sees it live, no push
+        await send_ok(client, staff.token, cid, "Сейчас поможем", operation="AgentReply")
+        assert (await ws.data(sub))["messageAdded"]["node"]["text"] == "Сейчас поможем"
+        assert await rows_of(person.user.id, K.CARE_REPLY) == []
+
+    # and once the client has left, the next reply is pushed
+    await asyncio.sleep(0.2)  # the subscription's end reaches the server
+    await send_ok(client, staff.token, cid, "Вы здесь?", operation="AgentReply")
+    [row] = await rows_of(person.user.id, K.CARE_REPLY)
+    assert row.status == NotificationStatus.PENDING
