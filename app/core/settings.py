@@ -132,6 +132,30 @@ class Settings:
     rate_limits_enabled: bool = True
     rate_limits: tuple[tuple[str, int, float], ...] = ()
     trusted_proxies: tuple[str, ...] = ()
+    # Push notifications (issue 13, app.notify): each provider is used when configured.
+    # FCM (Android, web): the service account's JSON (FCM_SERVICE_ACCOUNT_JSON, or a file
+    # in FCM_SERVICE_ACCOUNT_JSON_FILE); the project id defaults to the account's project_id,
+    # the token URI to its token_uri.
+    fcm_service_account_json: str | None = field(default=None, repr=False)
+    fcm_project_id: str | None = None
+    fcm_base_url: str = "https://fcm.googleapis.com"
+    fcm_token_uri: str | None = None
+    # APNs (iOS), token-based: all four or none. The key is the AuthKey_<key id>.p8 PEM
+    # (APNS_PRIVATE_KEY, or a file in APNS_PRIVATE_KEY_FILE). APNS_BASE_URL is production
+    # (https://api.push.apple.com) or sandbox (https://api.sandbox.push.apple.com).
+    apns_key_id: str | None = None
+    apns_team_id: str | None = None
+    apns_private_key_pem: str | None = field(default=None, repr=False)
+    apns_bundle_id: str | None = None
+    apns_base_url: str = "https://api.push.apple.com"
+    push_timeout_seconds: float = 10.0
+
+    def apns_credentials(self) -> tuple[str, str, str, str] | None:
+        """(key id, team id, private key PEM, bundle id) when APNs is configured."""
+        key_id, team_id, key = self.apns_key_id, self.apns_team_id, self.apns_private_key_pem
+        if key_id and team_id and key and self.apns_bundle_id:
+            return key_id, team_id, key, self.apns_bundle_id
+        return None
 
     @property
     def is_production(self) -> bool:
@@ -152,6 +176,11 @@ class Settings:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError as exc:
                 raise SettingsError(f"TRUSTED_PROXIES: {proxy!r} is not an address") from exc
+        apns = (self.apns_key_id, self.apns_team_id, self.apns_private_key_pem, self.apns_bundle_id)
+        if any(apns) and self.apns_credentials() is None:
+            raise SettingsError(
+                "APNS_KEY_ID, APNS_TEAM_ID, APNS_PRIVATE_KEY and APNS_BUNDLE_ID: all or none"
+            )
         if self.is_production:
             problems = []
             if not self.jwt_private_key_pem:
@@ -171,6 +200,15 @@ class Settings:
             if problems:
                 raise SettingsError("; ".join(problems))
         return self
+
+
+def _secret(name: str) -> str | None:
+    """``NAME`` itself, or the content of the file named by ``NAME_FILE``."""
+    value = os.environ.get(name)
+    path = os.environ.get(f"{name}_FILE")
+    if not value and path:
+        value = Path(path).read_text(encoding="utf-8")
+    return value or None
 
 
 def load_settings() -> Settings:
@@ -228,4 +266,14 @@ def load_settings() -> Settings:
         ),
         ws_max_per_user=_int("WS_MAX_PER_USER", defaults.ws_max_per_user),
         ws_max_total=_int("WS_MAX_TOTAL", defaults.ws_max_total),
+        fcm_service_account_json=_secret("FCM_SERVICE_ACCOUNT_JSON"),
+        fcm_project_id=os.environ.get("FCM_PROJECT_ID") or None,
+        fcm_base_url=os.environ.get("FCM_BASE_URL") or defaults.fcm_base_url,
+        fcm_token_uri=os.environ.get("FCM_TOKEN_URI") or None,
+        apns_key_id=os.environ.get("APNS_KEY_ID") or None,
+        apns_team_id=os.environ.get("APNS_TEAM_ID") or None,
+        apns_private_key_pem=_secret("APNS_PRIVATE_KEY"),
+        apns_bundle_id=os.environ.get("APNS_BUNDLE_ID") or None,
+        apns_base_url=os.environ.get("APNS_BASE_URL") or defaults.apns_base_url,
+        push_timeout_seconds=_float("PUSH_TIMEOUT_SECONDS", defaults.push_timeout_seconds),
     ).validate()
