@@ -16,8 +16,6 @@ _SAFETY = "issue 17: a safety layer for the care team"
 PENDING: dict[str, str] = {
     # mobile.graphql
     "RegisterPushDevice": _NOTIFY,
-    "CheckupResults": _NOTIFY,
-    "LeaveReview": _NOTIFY,
     "PreviewSeries": _SERIES,
     "BookSeries": _SERIES,
     "CancelSeriesFrom": _SERIES,
@@ -26,7 +24,6 @@ PENDING: dict[str, str] = {
     "AcceptWaitlistOffer": _SERIES,
     "CrisisResources": _SAFETY,
     # backoffice.graphql
-    "CompleteCheckup": _NOTIFY,
     "MySchedule": _BACKOFFICE,
     "SetWorkingHours": _BACKOFFICE,
     "AddTimeOff": _BACKOFFICE,

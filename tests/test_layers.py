@@ -18,7 +18,14 @@ import pytest
 from tests.helpers import ROOT
 
 PACKAGES = ("app", "schema", "models")
-DOMAINS = ("app.identity", "app.catalogue", "app.booking", "app.chat", "app.policy")
+DOMAINS = (
+    "app.identity",
+    "app.catalogue",
+    "app.booking",
+    "app.chat",
+    "app.checkup",
+    "app.policy",
+)
 TOP = ("app.web", "app.cli", "app.__main__", "app.demo")
 
 

@@ -34,6 +34,7 @@ from app.booking.availability import schedule_for
 from app.booking.errors import BookingErrorCode
 from app.booking.slots import cells, is_free
 from app.booking.video import new_room_name
+from app.checkup import promo as promos
 from app.core import clock
 from app.core.errors import Refused
 from app.core.messages import Msg
@@ -279,9 +280,13 @@ async def book_slot(
     if existing is not None:
         return _replay(existing, slot)
     try:
-        if promo_code is not None and promo_code.strip():
-            raise Refused(BookingErrorCode.PROMO_CODE_INVALID, Msg.PROMO_CODE_INVALID, "promoCode")
         placement = await _checked_slot(settings, client_id, slot, now)
+        service = placement.service
+        applied = None
+        if promo_code is not None and promo_code.strip():
+            applied = await promos.check(
+                promo_code, client_id, service.kind, service.price, service.currency, now
+            )
         try:
             async with in_transaction():
                 # Re-check the client's rules where no other booking of theirs can sneak in.
@@ -292,10 +297,12 @@ async def book_slot(
                 booking = await _insert_confirmed(
                     client_id,
                     placement,
-                    price=placement.service.price,
-                    currency=placement.service.currency,
+                    price=applied.price if applied else service.price,
+                    currency=service.currency,
                     idempotency_key=key,
                 )
+                if applied is not None:  # taken here or not at all: the booking rolls back
+                    await promos.consume(applied, booking.id, now)
         except IntegrityError as exc:
             raise _just_taken() from exc
     except Refused:
@@ -358,6 +365,8 @@ async def cancel_booking(
         if not changed:
             raise Refused(BookingErrorCode.NOT_CANCELLABLE, Msg.BOOKING_CHANGED)
         await _release(booking.id)
+        if status == BookingStatus.CANCELLED:  # a free cancellation gives the code back
+            await promos.release(booking.id)
     return booking
 
 
@@ -405,6 +414,7 @@ async def reschedule_booking(
                 currency=old.currency,
                 rescheduled_from_id=old.id,
             )
+            await promos.move(old.id, new.id)
     except IntegrityError as exc:
         raise _just_taken() from exc
     return new
@@ -470,3 +480,9 @@ async def page_client_bookings(
         rows = await qs.order_by("-starts_at", "-id").limit(size + 1 - len(out))
         out.extend((key(PAST, b), b) for b in rows)
     return out
+
+
+# For the domains that close a booking their own way (app.checkup): the same guarded reads
+# and writes as here.
+get_booking = _get_booking
+leave_confirmed = _leave_confirmed

@@ -22,6 +22,7 @@ DOMAINS: dict[str, str] = {
     "catalogue": "models.catalogue",
     "booking": "models.booking",
     "chat": "models.chat",
+    "checkup": "models.checkup",
     "api": "models.api",
 }
 
