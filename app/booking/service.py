@@ -30,6 +30,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from app.booking import calendar_link
 from app.booking.availability import schedule_for
 from app.booking.errors import BookingErrorCode
 from app.booking.slots import cells, is_free
@@ -105,8 +106,10 @@ async def _insert_confirmed(
     currency: str,
     idempotency_key: str | None = None,
     rescheduled_from_id: int | None = None,
+    calendar: dict[str, Any] | None = None,
 ) -> Booking:
-    """Insert a CONFIRMED booking and occupy its time (inside the caller's transaction)."""
+    """Insert a CONFIRMED booking and occupy its time (inside the caller's transaction).
+    ``calendar``: the calendar identity it continues (``calendar_link.next_copy``)."""
     booking = await Booking.create(
         client_id=client_id,
         psychologist_id=placement.psychologist.id,
@@ -120,6 +123,7 @@ async def _insert_confirmed(
         idempotency_key=idempotency_key,
         rescheduled_from_id=rescheduled_from_id,
         video_room=new_room_name(),
+        **(calendar or {}),
     )
     await _occupy(booking)
     return booking
@@ -413,6 +417,7 @@ async def reschedule_booking(
                 price=old.price,
                 currency=old.currency,
                 rescheduled_from_id=old.id,
+                calendar=calendar_link.next_copy(old),  # same UID, SEQUENCE + 1
             )
             await promos.move(old.id, new.id)
     except IntegrityError as exc:

@@ -321,6 +321,9 @@ class Msg(Enum):
         "`{field}` needs a UTC offset, e.g. 2026-05-01T10:00:00+03:00.",
         "В `{field}` нужно смещение от UTC, например 2026-05-01T10:00:00+03:00.",
     )
+    # The title of a booking in the phone's calendar (app.booking.calendar_link): neutral,
+    # whoever sees the phone's screen learns nothing of whom or what it is about.
+    CALENDAR_EVENT = ("psyline session", "Консультация psyline")
     # ---- catalogue -------------------------------------------------------------------
     NEGATIVE_PRICE = ("`maxPrice` must not be negative.", "`maxPrice` не может быть меньше нуля.")
     SEARCH_TOO_LONG = (
