@@ -50,6 +50,7 @@ RULES: dict[str, Rule] = {
     "booking_ip": Rule(600, 60),
     # Every bookSlot carrying a promo code: a client cannot try codes at speed (49 bits).
     "promo_client": Rule(20, 3600),
+    "calendar_ip": Rule(300, 60),  # GET /calendar/{token}.ics
 }
 MAX_KEYS = 10_000  # in-process windows kept before stale ones are dropped
 
