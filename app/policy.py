@@ -275,6 +275,24 @@ def require_care_stats(who: Principal) -> None:
         raise Forbidden(Msg.CARE_STATS_ADMINS)
 
 
+# --- checkups and reviews ---------------------------------------------------------------
+
+
+def can_view_review_stats(who: Principal) -> bool:
+    """Review statistics (the share of positive reviews): admins."""
+    return is_admin(who)
+
+
+def require_review_stats(who: Principal) -> None:
+    if not can_view_review_stats(who):
+        raise Forbidden(Msg.REVIEW_STATS_ADMINS)
+
+
+def can_view_checkup_result(who: Principal, result: OwnedByClient) -> bool:
+    """A checkup result: the client who had the checkup, or an admin."""
+    return is_admin(who) or is_booking_client(who, result)
+
+
 # --- push devices -----------------------------------------------------------------------
 
 

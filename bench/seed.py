@@ -132,6 +132,7 @@ async def prepare(settings: Settings, size: int) -> dict[str, Any]:
             await conn.execute_many(sql, rows[i : i + 5000])
         await analyze()  # after the bulk load, as seed does
         await refresh_derived()
+        await analyze()  # the derived rows were all rewritten: vacuum them (PostgreSQL)
         total_bookings = await Booking.all().count()
         approved = await Psychologist.filter(vetting_status="APPROVED").count()
     finally:

@@ -17,6 +17,7 @@ the buffer between two sessions is part of the invariant.
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,14 @@ OCCUPYING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingS
 class OverrideKind(StrEnum):
     TIME_OFF = "TIME_OFF"
     EXTRA_HOURS = "EXTRA_HOURS"
+
+
+CALENDAR_TOKEN_BYTES = 32  # 256 bits; ``token_urlsafe`` writes them as 43 characters
+
+
+def new_calendar_token() -> str:
+    """The secret of a booking's calendar link: random, URL-safe, no personal data."""
+    return secrets.token_urlsafe(CALENDAR_TOKEN_BYTES)
 
 
 class WorkingHours(Model):
@@ -124,12 +133,25 @@ class Booking(Model):
     cancel_reason = fields.CharField(max_length=500, null=True)
     cancelled_at = fields.DatetimeField(null=True)
     video_room = fields.CharField(max_length=64, unique=True)
+    # The calendar link (``app.booking.calendar_link``): one token per chain of
+    # reschedules, the copy with the highest sequence being the current one. Nullable in
+    # the database only because SQLite cannot add a NOT NULL column without rebuilding
+    # the table; every row gets one (the default here, the backfill of its migration).
+    calendar_token = fields.CharField(
+        max_length=64,
+        null=True,
+        default=new_calendar_token,
+        description="Secret of the .ics link, shared by a chain of reschedules",
+    )
+    calendar_sequence = fields.IntField(
+        default=0, db_default=0, description="iCalendar SEQUENCE: 0 when booked, +1 per reschedule"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "bookings"
-        unique_together = (("client", "idempotency_key"),)
+        unique_together = (("client", "idempotency_key"), ("calendar_token", "calendar_sequence"))
         indexes = (
             ("psychologist_id", "starts_at"),
             ("client_id", "starts_at"),

@@ -161,6 +161,13 @@ class Review(Model):
     author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="reviews", null=True, on_delete=fields.SET_NULL
     )
+    # The completed booking it is about: one review per booking, held by the database.
+    # Null for reviews imported without one (demo data).
+    # Typed loosely: models.booking imports this module (no circle of imports).
+    booking: fields.OneToOneNullableRelation[Any] = fields.OneToOneField(
+        "booking.Booking", related_name="review", null=True, on_delete=fields.SET_NULL
+    )
+    booking_id: int | None
     rating = fields.SmallIntField()
     text = fields.TextField(default="")
     is_published = fields.BooleanField(default=True)

@@ -39,6 +39,9 @@ from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
 from schema.chat.subscriptions import ChatSubscription
 from schema.chat.types import CareConversation, Message
+from schema.checkup.mutations import CheckupMutation
+from schema.checkup.queries import CheckupQuery
+from schema.checkup.types import CheckupResult
 from schema.cost import DEFAULT_BUDGET, Budget, RequestLimits
 from schema.executor import PsylineExecutor
 from schema.identity.mutations import IdentityMutation
@@ -48,8 +51,21 @@ from schema.root import NodeQuery
 from schema.usage import CountDeprecatedUsage
 
 MAX_TOKENS = 5000  # tokens of one document, refused while parsing
-QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery, CatalogueQuery, ChatQuery, BookingQuery)
-MUTATIONS: tuple[type, ...] = (IdentityMutation, ChatMutation, BookingMutation, NotifyMutation)
+QUERIES: tuple[type, ...] = (
+    NodeQuery,
+    IdentityQuery,
+    CatalogueQuery,
+    ChatQuery,
+    BookingQuery,
+    CheckupQuery,
+)
+MUTATIONS: tuple[type, ...] = (
+    IdentityMutation,
+    ChatMutation,
+    BookingMutation,
+    CheckupMutation,
+    NotifyMutation,
+)
 SUBSCRIPTIONS: tuple[type, ...] = (ChatSubscription,)
 # Node implementations that no field returns directly must still be in the schema.
 EXTRA_TYPES: tuple[type, ...] = (
@@ -61,6 +77,7 @@ EXTRA_TYPES: tuple[type, ...] = (
     CareConversation,
     Message,
     Booking,
+    CheckupResult,
 )
 
 

@@ -121,6 +121,19 @@ class Context:
         header = request.headers.get("accept-language") if request is not None else None
         return negotiate(header, params.get("locale"))
 
+    def absolute_url(self, path: str) -> str:
+        """``path`` (``/avatars/...``) under PUBLIC_BASE_URL, never the Host header in
+        production; without the setting, under the request's own base (http(s) also on a
+        WebSocket); as it is without either."""
+        if self.settings.public_base_url:
+            return self.settings.public_base_url + path
+        request = self.request
+        if request is None:
+            return path
+        base = request.base_url  # ws(s):// on a WebSocket: links open over http(s)
+        scheme = {"ws": "http", "wss": "https"}.get(base.scheme, base.scheme)
+        return str(base.replace(scheme=scheme)).rstrip("/") + path
+
     @property
     def client_ip(self) -> str:
         """The caller's IP address (``app.core.net``: proxies in TRUSTED_PROXIES honoured)."""

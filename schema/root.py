@@ -7,10 +7,16 @@ import strawberry
 from schema.booking import queries as booking
 from schema.catalogue import queries as catalogue
 from schema.chat import types as chat
+from schema.checkup import queries as checkup
 from schema.context import Info
 from schema.relay import Node, NodeResolver, resolve_node
 
-NODES: dict[str, NodeResolver] = {**booking.NODES, **catalogue.NODES, **chat.NODES}
+NODES: dict[str, NodeResolver] = {
+    **booking.NODES,
+    **catalogue.NODES,
+    **chat.NODES,
+    **checkup.NODES,
+}
 
 
 @strawberry.type

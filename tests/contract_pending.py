@@ -15,8 +15,6 @@ _SAFETY = "issue 17: a safety layer for the care team"
 
 PENDING: dict[str, str] = {
     # mobile.graphql
-    "CheckupResults": _NOTIFY,
-    "LeaveReview": _NOTIFY,
     "PreviewSeries": _SERIES,
     "BookSeries": _SERIES,
     "CancelSeriesFrom": _SERIES,
@@ -25,7 +23,6 @@ PENDING: dict[str, str] = {
     "AcceptWaitlistOffer": _SERIES,
     "CrisisResources": _SAFETY,
     # backoffice.graphql
-    "CompleteCheckup": _NOTIFY,
     "MySchedule": _BACKOFFICE,
     "SetWorkingHours": _BACKOFFICE,
     "AddTimeOff": _BACKOFFICE,

@@ -35,7 +35,13 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("var")
 
 
-PER_IP_RULES = ("partner_sign_in_ip", "refresh_ip", "staff_sign_in_ip", "booking_ip")
+PER_IP_RULES = (
+    "partner_sign_in_ip",
+    "refresh_ip",
+    "staff_sign_in_ip",
+    "booking_ip",
+    "calendar_ip",
+)
 
 
 @pytest.fixture(scope="session")

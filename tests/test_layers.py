@@ -23,6 +23,7 @@ DOMAINS = (
     "app.catalogue",
     "app.booking",
     "app.chat",
+    "app.checkup",
     "app.notify",
     "app.policy",
 )

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfoNotFoundError
 
 from tortoise.expressions import Q, Subquery
@@ -189,6 +189,26 @@ async def refresh_all(now: datetime) -> None:
         await refresh(kind, now)
 
 
+_MEMBERSHIP = 'AND "psychologist_id" IN ('
+
+
+async def _rows(qs: Any) -> Sequence[Sequence[Any]]:
+    """The ranking's rows. SQLite's planner drives the query by the candidate list (the
+    ``(psychologist_id, kind)`` key matches it exactly) and sorts every candidate's row:
+    9 ms at 10,000 psychologists. A unary ``+`` keeps the key out of it, so the rows are
+    read in ``(kind, rank, psychologist_id)`` index order and each is looked up in the
+    candidate list (SQLite builds it once) until ``LIMIT`` rows are found: 0.3 ms. A narrow
+    filter reads at most every row of the kind this way, still without a sort.
+    PostgreSQL plans this well on its own."""
+    if db().capabilities.dialect != "sqlite":
+        return cast(Sequence[Sequence[Any]], await qs)
+    qs._make_query()
+    sql, params = qs.query.get_parameterized_sql()
+    if sql.count(_MEMBERSHIP) != 1:  # not the shape this was written for: as it is
+        return cast(Sequence[Sequence[Any]], await qs)
+    return await fetch_rows(sql.replace(_MEMBERSHIP, 'AND +"psychologist_id" IN ('), params)
+
+
 async def ranked(
     candidates: QuerySet[Psychologist],
     kind: ServiceKind,
@@ -213,8 +233,8 @@ async def ranked(
     if limit is not None:
         qs = qs.limit(limit)
     out: list[tuple[RankKey, SlotInfo | None]] = []
-    for pid, rank, ends, service_id in await qs.values_list(
-        "psychologist_id", "rank", "ends", "service_id"
+    for pid, rank, ends, service_id in await _rows(
+        qs.values_list("psychologist_id", "rank", "ends", "service_id")
     ):
         slot = None
         if rank < NO_SLOT and ends is not None and service_id is not None:

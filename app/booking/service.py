@@ -30,10 +30,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from app.booking import calendar_link
 from app.booking.availability import schedule_for
 from app.booking.errors import BookingErrorCode
 from app.booking.slots import cells, is_free
 from app.booking.video import new_room_name
+from app.checkup import promo as promos
 from app.core import clock
 from app.core.errors import Refused
 from app.core.messages import Msg
@@ -105,8 +107,10 @@ async def _insert_confirmed(
     currency: str,
     idempotency_key: str | None = None,
     rescheduled_from_id: int | None = None,
+    calendar: dict[str, Any] | None = None,
 ) -> Booking:
-    """Insert a CONFIRMED booking and occupy its time (inside the caller's transaction)."""
+    """Insert a CONFIRMED booking and occupy its time (inside the caller's transaction).
+    ``calendar``: the calendar identity it continues (``calendar_link.next_copy``)."""
     booking = await Booking.create(
         client_id=client_id,
         psychologist_id=placement.psychologist.id,
@@ -120,6 +124,7 @@ async def _insert_confirmed(
         idempotency_key=idempotency_key,
         rescheduled_from_id=rescheduled_from_id,
         video_room=new_room_name(),
+        **(calendar or {}),
     )
     await _occupy(booking)
     return booking
@@ -280,9 +285,13 @@ async def book_slot(
     if existing is not None:
         return _replay(existing, slot)
     try:
-        if promo_code is not None and promo_code.strip():
-            raise Refused(BookingErrorCode.PROMO_CODE_INVALID, Msg.PROMO_CODE_INVALID, "promoCode")
         placement = await _checked_slot(settings, client_id, slot, now)
+        service = placement.service
+        applied = None
+        if promo_code is not None and promo_code.strip():
+            applied = await promos.check(
+                promo_code, client_id, service.kind, service.price, service.currency, now
+            )
         try:
             async with in_transaction():
                 # Re-check the client's rules where no other booking of theirs can sneak in.
@@ -293,10 +302,12 @@ async def book_slot(
                 booking = await _insert_confirmed(
                     client_id,
                     placement,
-                    price=placement.service.price,
-                    currency=placement.service.currency,
+                    price=applied.price if applied else service.price,
+                    currency=service.currency,
                     idempotency_key=key,
                 )
+                if applied is not None:  # taken here or not at all: the booking rolls back
+                    await promos.consume(applied, booking.id, now)
                 await outbox.booking_confirmed(booking, now=now)  # its pushes commit with it
         except IntegrityError as exc:
             raise _just_taken() from exc
@@ -360,6 +371,8 @@ async def cancel_booking(
         if not changed:
             raise Refused(BookingErrorCode.NOT_CANCELLABLE, Msg.BOOKING_CHANGED)
         await _release(booking.id)
+        if status == BookingStatus.CANCELLED:  # a free cancellation gives the code back
+            await promos.release(booking.id)
         await outbox.booking_cancelled(booking, now=now)  # its reminders go with it
     return booking
 
@@ -407,7 +420,9 @@ async def reschedule_booking(
                 price=old.price,
                 currency=old.currency,
                 rescheduled_from_id=old.id,
+                calendar=calendar_link.next_copy(old),  # same UID, SEQUENCE + 1
             )
+            await promos.move(old.id, new.id)
             await outbox.booking_rescheduled(old, new, now=now)  # reminders move along
     except IntegrityError as exc:
         raise _just_taken() from exc
@@ -474,3 +489,9 @@ async def page_client_bookings(
         rows = await qs.order_by("-starts_at", "-id").limit(size + 1 - len(out))
         out.extend((key(PAST, b), b) for b in rows)
     return out
+
+
+# For the domains that close a booking their own way (app.checkup): the same guarded reads
+# and writes as here.
+get_booking = _get_booking
+leave_confirmed = _leave_confirmed

@@ -22,6 +22,7 @@ DOMAINS: dict[str, str] = {
     "catalogue": "models.catalogue",
     "booking": "models.booking",
     "chat": "models.chat",
+    "checkup": "models.checkup",
     "api": "models.api",
     "notify": "models.notify",
 }
@@ -95,8 +96,12 @@ async def _unicode_upper(client: Any) -> None:
 
 async def analyze() -> None:
     """Refresh the planner's statistics after a bulk load (seed, import): autovacuum may be
-    off or late on PostgreSQL, and SQLite keeps none until asked (``sqlite_stat1``)."""
-    await Tortoise.get_connection("default").execute_script("ANALYZE")
+    off or late on PostgreSQL, and SQLite keeps none until asked (``sqlite_stat1``).
+    PostgreSQL also vacuums: a bulk update (the derived next free slots are all rewritten
+    after a load) leaves a dead copy of every row, which scans then read through."""
+    conn = Tortoise.get_connection("default")
+    sqlite = conn.capabilities.dialect == "sqlite"
+    await conn.execute_script("ANALYZE" if sqlite else "VACUUM ANALYZE")
 
 
 async def close_db() -> None:

@@ -175,6 +175,16 @@ class Msg(Enum):
         "Этот психолог сейчас не принимает записи.",
     )
     PROMO_CODE_INVALID = ("This promo code is not valid.", "Этот промокод недействителен.")
+    PROMO_INVALID = ("This promo code is not valid.", "Такого промокода нет.")
+    PROMO_EXPIRED = ("This promo code has expired.", "Срок действия промокода истёк.")
+    PROMO_ALREADY_USED = (
+        "This promo code has already been used.",
+        "Этот промокод уже использован.",
+    )
+    PROMO_NOT_APPLICABLE = (
+        "This promo code does not apply to this service.",
+        "Этот промокод не действует для этой услуги.",
+    )
     IDEMPOTENCY_KEY_REUSED = (
         "This idempotency key was already used for another slot; use a new key.",
         "Этот ключ идемпотентности уже использован для другого слота; возьмите новый ключ.",
@@ -202,6 +212,37 @@ class Msg(Enum):
         "Закрыть можно только подтверждённую запись.",
     )
     INVALID_INPUT = ("The input is not valid.", "Неверные данные.")
+    NOT_A_CHECKUP = ("This booking is not a checkup.", "Эта запись не чекап.")
+    CHECKUP_NOT_STARTED = ("The checkup has not started yet.", "Чекап ещё не начался.")
+    NOT_COMPLETED = (
+        "A review can be left after a completed session.",
+        "Отзыв можно оставить после состоявшейся сессии.",
+    )
+    ALREADY_REVIEWED = (
+        "This session already has your review.",
+        "Вы уже оставили отзыв об этой сессии.",
+    )
+    CHECKUP_STATUS = (
+        "Only a confirmed checkup can be completed.",
+        "Завершить можно только подтверждённый чекап.",
+    )
+    RECOMMENDATIONS_LENGTH = (
+        "Recommendations take 1 to {limit} characters.",
+        "Рекомендации: от 1 до {limit:символа/символов}.",
+    )
+    TOO_MANY_SUGGESTIONS = (
+        "Suggest at most {limit} items.",
+        "Предложите не больше {limit:пункта/пунктов}.",
+    )
+    UNKNOWN_SUGGESTION = (
+        "Some suggested items do not exist.",
+        "Некоторые из предложенных вариантов не найдены.",
+    )
+    RATING_RANGE = ("The rating is 1 to 5.", "Оценка: от 1 до 5.")
+    REVIEW_TOO_LONG = (
+        "A review holds at most {limit} characters.",
+        "Отзыв не может быть длиннее {limit:символа/символов}.",
+    )
     # chat (app.chat.errors.ChatErrorCode)
     EMPTY_MESSAGE = ("Write something first.", "Сначала напишите что-нибудь.")
     MESSAGE_TOO_LONG = (
@@ -280,6 +321,9 @@ class Msg(Enum):
         "`{field}` needs a UTC offset, e.g. 2026-05-01T10:00:00+03:00.",
         "В `{field}` нужно смещение от UTC, например 2026-05-01T10:00:00+03:00.",
     )
+    # The title of a booking in the phone's calendar (app.booking.calendar_link): neutral,
+    # whoever sees the phone's screen learns nothing of whom or what it is about.
+    CALENDAR_EVENT = ("psyline session", "Консультация psyline")
     # ---- catalogue -------------------------------------------------------------------
     NEGATIVE_PRICE = ("`maxPrice` must not be negative.", "`maxPrice` не может быть меньше нуля.")
     SEARCH_TOO_LONG = (
@@ -371,6 +415,10 @@ class Msg(Enum):
         "Записываться на сессии могут только клиенты, а не сотрудники.",
     )
     CARE_TEAM_ONLY = ("Only the care team may do this.", "Это может только служба заботы.")
+    REVIEW_STATS_ADMINS = (
+        "Only admins may see the review statistics.",
+        "Статистику отзывов видят только администраторы.",
+    )
     CARE_STATS_ADMINS = (
         "Only admins may see the care statistics.",
         "Статистику службы заботы видят только администраторы.",

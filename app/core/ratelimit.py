@@ -48,6 +48,9 @@ RULES: dict[str, Rule] = {
     "staff_sign_in_account": Rule(50, 3600),
     "booking_client": Rule(30, 60),  # book, cancel, reschedule
     "booking_ip": Rule(600, 60),
+    # Every bookSlot carrying a promo code: a client cannot try codes at speed (49 bits).
+    "promo_client": Rule(20, 3600),
+    "calendar_ip": Rule(300, 60),  # GET /calendar/{token}.ics
 }
 MAX_KEYS = 10_000  # in-process windows kept before stale ones are dropped
 

@@ -98,6 +98,11 @@ class Settings:
     # Booking rules (issue 4); kept here so services read one object.
     max_active_bookings: int = 5
     free_cancellation_hours: int = 24
+    # Promo codes a completed checkup issues (app.checkup.promo): a percentage off, or a
+    # fixed amount in roubles when PROMO_DISCOUNT_AMOUNT is set; valid this many days.
+    promo_discount_percent: int = 20
+    promo_discount_amount: int | None = None
+    promo_valid_days: int = 30
     # Video (Jitsi-compatible JWT rooms).
     video_base_url: str = "https://meet.psyline.local"
     video_app_id: str = "psyline"
@@ -183,6 +188,14 @@ class Settings:
     def validate(self) -> Settings:
         if self.public_cache_seconds < 0:
             raise SettingsError("PUBLIC_CACHE_SECONDS must be 0 (off) or more")
+        if not 1 <= self.promo_discount_percent <= 100:
+            raise SettingsError("PROMO_DISCOUNT_PERCENT must be 1 to 100")
+        if self.promo_discount_amount is not None and self.promo_discount_amount < 1:
+            raise SettingsError(
+                "PROMO_DISCOUNT_AMOUNT must be a whole number of roubles, 1 or more"
+            )
+        if not 1 <= self.promo_valid_days <= 366:
+            raise SettingsError("PROMO_VALID_DAYS must be 1 to 366")
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
@@ -265,6 +278,11 @@ def load_settings() -> Settings:
         ),
         max_active_bookings=_int("MAX_ACTIVE_BOOKINGS", defaults.max_active_bookings),
         free_cancellation_hours=_int("FREE_CANCELLATION_HOURS", defaults.free_cancellation_hours),
+        promo_discount_percent=_int("PROMO_DISCOUNT_PERCENT", defaults.promo_discount_percent),
+        promo_discount_amount=(
+            _int("PROMO_DISCOUNT_AMOUNT", 0) if os.environ.get("PROMO_DISCOUNT_AMOUNT") else None
+        ),
+        promo_valid_days=_int("PROMO_VALID_DAYS", defaults.promo_valid_days),
         video_base_url=os.environ.get("VIDEO_BASE_URL") or defaults.video_base_url,
         video_app_id=os.environ.get("VIDEO_APP_ID") or defaults.video_app_id,
         video_app_secret=os.environ.get("VIDEO_APP_SECRET") or defaults.video_app_secret,

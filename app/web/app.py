@@ -45,6 +45,8 @@ from app.core.text import first_text_problem
 from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
 from app.web.caching import Conditional, StaticAssets
+from app.web.calendar import ROUTE as CALENDAR_ROUTE
+from app.web.calendar import calendar
 from app.web.compression import Compression
 from app.web.console import console_routes
 from app.web.demo_sign_in import demo_routes, demo_sign_in_enabled
@@ -416,6 +418,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         *console_routes(),  # the care team's web console (app/web/static/console)
         *demo_routes(settings),  # GraphiQL's demo sign-in: development only, else absent
         Route("/avatars/{slug}.svg", avatar),  # placeholder photos (app/web/avatars.py)
+        Route(CALENDAR_ROUTE, calendar, methods=["GET"]),  # a booking's .ics (app/web/calendar.py)
         # Content-hashed .js/.css (immutable, compressed once); the rest as plain files.
         Mount("/static", static, name="static"),
     ]

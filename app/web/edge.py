@@ -5,7 +5,8 @@
   ``Cache-Control: no-store`` on ``/graphql`` (its answers carry tokens and personal
   data) unless the handler chose a policy. Headers a handler set are kept.
 - The access log (``psyline.access``) records method, path, status and milliseconds:
-  never the query string (a GET carries variables and could carry a token) nor a body.
+  never the query string (a GET carries variables and could carry a token) nor a body,
+  and a path that is a secret itself (``/calendar/{token}.ics``) only as its route.
   uvicorn's own access log is off (``python -m app serve``) because it prints both.
 """
 
@@ -17,9 +18,21 @@ import time
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.booking import calendar_link
+from app.web import calendar
+
 access = logging.getLogger("psyline.access")
 
 NO_STORE_PATHS = ("/graphql",)
+# Paths whose last segment is a credential: logged as the route, never as requested.
+SECRET_PATHS = ((calendar_link.PATH_PREFIX, calendar.ROUTE),)
+
+
+def loggable_path(path: str) -> str:
+    for prefix, route in SECRET_PATHS:
+        if path.startswith(prefix):
+            return route
+    return path
 
 
 class Edge:
@@ -54,7 +67,7 @@ class Edge:
             access.info(
                 "%s %s %d %.1f ms",
                 scope.get("method", "-"),
-                path,
+                loggable_path(path),
                 status,
                 (time.perf_counter() - started) * 1000,
             )

@@ -96,6 +96,8 @@ class BookingMutation:
     )
     async def book_slot(self, info: Info, input: BookSlotInput) -> BookSlotPayload:
         viewer = await _throttled_viewer(info)
+        if input.promo_code and input.promo_code.strip():
+            await info.context.throttle(("promo_client", viewer.user_id))
         row = await svc.book_slot(
             info.context.settings,
             viewer,

@@ -9,7 +9,7 @@ from typing import ClassVar
 import strawberry
 
 from app import policy
-from app.booking import video
+from app.booking import calendar_link, video
 from app.booking.errors import BookingErrorCode
 from app.core import clock
 from app.identity.viewer import Viewer
@@ -115,6 +115,21 @@ class Booking(Node):
                     now=now,
                 )
         return VideoCall(available_from=video.available_from(row.starts_at), join_url=url)
+
+    @strawberry.field(
+        description="Absolute link to this booking as an iCalendar file (.ics) to add it to "
+        "the phone's calendar. The link is secret (anyone who has it can download the "
+        "file; keep it out of logs and analytics) and carries no personal data; the event "
+        "has a neutral title and the psychologist's time zone. It stays the same when the "
+        "booking is rescheduled (the file then holds the new time, with a higher SEQUENCE) "
+        "and after cancellation the file cancels the event (METHOD:CANCEL)."
+    )
+    def calendar_url(self, info: Info) -> str | None:
+        # Whoever sees this Booking may see its link: the type is only built for them.
+        token = self._row.calendar_token
+        if token is None:
+            return None
+        return info.context.absolute_url(calendar_link.calendar_path(token))
 
 
 @strawberry.type(description="A refused booking operation: code, message, input field at fault.")

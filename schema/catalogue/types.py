@@ -161,14 +161,7 @@ class Psychologist(Node):
         url = self.stored_photo_url
         if not url.startswith("/"):
             return url
-        if info.context.settings.public_base_url:  # never from the Host header in production
-            return info.context.settings.public_base_url + url
-        request = info.context.request
-        if request is not None:
-            base = request.base_url  # ws(s):// on a WebSocket: images load over http(s)
-            scheme = {"ws": "http", "wss": "https"}.get(base.scheme, base.scheme)
-            return str(base.replace(scheme=scheme)).rstrip("/") + url
-        return url
+        return info.context.absolute_url(url)
 
     @strawberry.field(description="Therapy schools the psychologist practises.")
     async def methods(self, info: Info) -> list[Method]:

@@ -14,12 +14,13 @@ import strawberry
 from models.identity import User
 from schema.common import Role
 from schema.context import Info
-from schema.cost import page
+from schema.cost import list_of, page
 from schema.relay import MAX_PAGE_SIZE, Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.booking.types import BookingConnection
     from schema.chat.types import CareConversation
+    from schema.checkup.types import CheckupResult
 
 
 @strawberry.type(description="The signed-in person: a client, a psychologist or staff.")
@@ -53,6 +54,18 @@ class Viewer(Node):
         from schema.booking.queries import viewer_bookings
 
         return await viewer_bookings(info, self._user, first, after)
+
+    @strawberry.field(
+        description="The client's checkup results with their promo codes, newest first "
+        "(at most 20); empty for staff and psychologists.",
+        directives=list_of(20, weight=2),
+    )
+    async def checkup_results(
+        self, info: Info
+    ) -> list[Annotated[CheckupResult, strawberry.lazy("schema.checkup.types")]]:
+        from schema.checkup.queries import viewer_checkup_results
+
+        return await viewer_checkup_results(info, self._user)
 
     @classmethod
     def from_user(cls, user: User, *, is_new_user: bool = False) -> Viewer:

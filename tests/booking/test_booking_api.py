@@ -130,7 +130,7 @@ async def test_idempotent_replay_and_key_reuse(
         (lambda p, s: slot_id(p.id, s.id, day_at(-1, 10)), None, "SLOT_IN_PAST"),
         (lambda p, s: slot_id(p.id, s.id, day_at(3, 10, 5)), None, "SLOT_UNAVAILABLE"),
         (lambda p, s: slot_id(p.id, s.id, day_at(45, 10)), None, "SLOT_UNAVAILABLE"),
-        (lambda p, s: slot_id(p.id, s.id, day_at(3, 10)), "WELCOME10", "PROMO_CODE_INVALID"),
+        (lambda p, s: slot_id(p.id, s.id, day_at(3, 10)), "WELCOME10", "PROMO_INVALID"),
     ],
 )
 async def test_bad_slots_are_payload_errors(

@@ -19,7 +19,9 @@ from websockets.asyncio.client import connect
 
 from app.booking import service as booking_svc
 from app.booking.service import SlotRef
+from app.catalogue import reviews as reviews_svc
 from app.chat import service as chat_svc
+from app.checkup import service as checkup_svc
 from app.core import clock
 from app.core.errors import Forbidden, NotVisible
 from app.core.settings import Settings
@@ -317,6 +319,14 @@ SERVICE_REFUSALS: dict[str, tuple[type[Exception], ServiceCall] | str] = {
     "markConversationRead": (
         NotVisible,
         lambda w, s, rt: chat_svc.mark_read(_as(w.other_psychologist), _conversation(w), None),
+    ),
+    "completeCheckup": (
+        Forbidden,
+        lambda w, s, rt: checkup_svc.complete_checkup(s, _as(w.owner), _booking(w), "x", [], []),
+    ),
+    "leaveReview": (
+        NotVisible,
+        lambda w, s, rt: reviews_svc.leave_review(_as(w.stranger), _booking(w), 5, None),
     ),
     "registerPushDevice": (
         Forbidden,

@@ -1,0 +1,2 @@
+"""GraphQL of checkups, promo codes and reviews: ``viewer.checkupResults``,
+``completeCheckup``, ``leaveReview`` and the admins' ``reviewStats``."""
