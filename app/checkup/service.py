@@ -22,6 +22,7 @@ from app.core.errors import Refused
 from app.core.messages import Msg
 from app.core.settings import Settings
 from app.identity.viewer import Viewer
+from app.notify import outbox
 from app.policy import booking_not_found, require_complete_booking
 from models.booking import BookingStatus
 from models.catalogue import Method, Psychologist, Service
@@ -113,6 +114,7 @@ async def complete_checkup(
             created_at=now,
         )
         promo = await promos.issue(settings, booking.client_id, result.id, now)
+        await outbox.checkup_results_ready(booking.client_id, result.id, now=now)  # commits with it
     return Completed(result, promo)
 
 

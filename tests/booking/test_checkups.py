@@ -22,6 +22,7 @@ from models.catalogue import Method, Psychologist, Service
 from models.checkup import DiscountKind, PromoCode
 from models.enums import Role, ServiceKind
 from models.identity import User
+from models.notify import Notification, NotificationKind
 from schema.catalogue.types import slot_id
 from schema.relay import to_global_id
 from tests.booking.conftest import MakePsychologist, day_at
@@ -134,10 +135,15 @@ async def test_a_checkup_ends_with_recommendations_and_a_code_that_discounts_a_s
         )
         assert _codes(empty["completeCheckup"]) == [("INVALID_INPUT", "recommendations")]
         assert await PromoCode.filter(client_id=s.me.user.id).count() == 0  # nothing written
+        results_ready = Notification.filter(
+            user_id=s.me.user.id, kind=NotificationKind.CHECKUP_RESULTS
+        )
+        assert await results_ready.count() == 0
 
         done = await _complete(client, shrink, booking_id, **suggest)
         assert done["errors"] == []
         promo = done["checkupResult"]["promoCode"]
+        assert await results_ready.count() == 1  # the push is in the outbox, with the result
         assert promo["discountPercent"] == settings.promo_discount_percent == 20
         again = await _complete(client, shrink, booking_id, **suggest)
         assert _codes(again) == [("INVALID_STATUS", None)]
