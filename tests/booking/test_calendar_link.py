@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import time_machine
 from icalendar import Calendar, Event
 from starlette.applications import Starlette
 from tortoise import connections
@@ -35,7 +36,7 @@ from app.core.settings import Settings
 from app.web.app import create_app
 from models.booking import Booking, BookingStatus, new_calendar_token
 from models.catalogue import Psychologist, Service
-from models.enums import ServiceKind
+from models.enums import Role, ServiceKind
 from schema.catalogue.types import slot_id
 from schema.relay import to_global_id
 from tests.booking.conftest import MakePsychologist, day_at
@@ -433,3 +434,36 @@ async def test_bookings_from_before_the_calendar_get_their_link_from_the_migrati
     url = await _calendar_url(client, me, to_global_id("Booking", new.id))
     _, event = await _ics(client, url)
     assert (event["SEQUENCE"], _utc(event, "DTSTART")) == (1, new_start)
+
+
+async def test_a_session_across_the_spring_change_keeps_its_instants(
+    client: httpx.AsyncClient, settings: Settings, make_psychologist: MakePsychologist
+) -> None:
+    # Given a week before Berlin's clocks go forward (2027-03-28, 02:00 -> 03:00)
+    with time_machine.travel(datetime(2027, 3, 21, 12, tzinfo=UTC), tick=True):
+        p = await make_psychologist(timezone=BERLIN)
+        me = await signed_in(settings)
+        # When a session is booked from 01:30 CET: it ends at 03:20 CEST, 50 minutes later
+        start = datetime(2027, 3, 28, 0, 30, tzinfo=UTC)
+        booked = await _book(client, me, p, start)
+        calendar, event = await _ics(client, booked.url)
+    # Then the file says so in Berlin's wall time, and a calendar gets the same instants
+    assert event["DTSTART"].params["TZID"] == BERLIN
+    assert (event["DTSTART"].dt.hour, event["DTSTART"].dt.minute) == (1, 30)  # CET
+    assert (event["DTEND"].dt.hour, event["DTEND"].dt.minute) == (3, 20)  # CEST
+    assert _utc(event, "DTSTART") == start
+    assert _utc(event, "DTEND") == start + timedelta(minutes=50)
+    [zone] = calendar.timezones
+    observances = {c.name for c in zone.subcomponents}
+    assert observances == {"STANDARD", "DAYLIGHT"}
+
+
+async def test_the_psychologist_sees_the_same_link_as_the_client(
+    client: httpx.AsyncClient, settings: Settings, make_psychologist: MakePsychologist
+) -> None:
+    shrink = await signed_in(settings, Role.PSYCHOLOGIST)
+    p = await make_psychologist(timezone=BERLIN, user_id=shrink.user.id)
+    me = await signed_in(settings)
+    booked = await _book(client, me, p, day_at(11, 9))
+    theirs = await gql(client, CALENDAR_URL, {"id": booked.id}, shrink.token)
+    assert theirs["node"]["calendarUrl"] == booked.url
