@@ -63,10 +63,12 @@ def _unwrap(t: Any) -> tuple[Any, bool]:
     return (t.of_type, True) if isinstance(t, GraphQLNonNull) else (t, False)
 
 
-def _run(plan: Plan, source: Any) -> dict[str, Any]:
+def _run(plan: Plan, source: Any, *, checked: bool = False) -> dict[str, Any]:
+    """``checked``: graphql-core's ``complete_object_value`` already asked ``is_type_of``
+    (the top object); nested plain objects are asked here."""
     object_type, steps = plan
     is_type_of = object_type.is_type_of
-    if is_type_of is not None and is_type_of(source, cast(Any, None)) is not True:
+    if not checked and is_type_of is not None and is_type_of(source, cast(Any, None)) is not True:
         raise _NotPlain
     out: dict[str, Any] = {}
     for key, attribute, leaf, non_null, sub in steps:
@@ -156,7 +158,7 @@ class PsylineExecutor(SharingExecutor):
             plan = self._plan(return_type, field_details_list)
             if plan is not None:
                 try:
-                    return _run(plan, result)
+                    return _run(plan, result, checked=True)
                 except _NotPlain:
                     pass
         return super().collect_and_execute_subfields(

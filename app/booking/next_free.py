@@ -51,7 +51,7 @@ from app.booking.availability import (
     search,
 )
 from app.booking.slots import DAY, MINUTE, Schedule, iter_free_starts, to_datetime
-from app.core.sql import bind, db, fetch_rows, placeholders
+from app.core.sql import bind, db, fetch_rows, is_sqlite, placeholders
 from models.booking import NO_SLOT, NextFreeSlot
 from models.catalogue import Psychologist
 from models.enums import ServiceKind
@@ -200,7 +200,7 @@ async def _rows(qs: Any) -> Sequence[Sequence[Any]]:
     candidate list (SQLite builds it once) until ``LIMIT`` rows are found: 0.3 ms. A narrow
     filter reads at most every row of the kind this way, still without a sort.
     PostgreSQL plans this well on its own."""
-    if db().capabilities.dialect != "sqlite":
+    if not is_sqlite():
         return cast(Sequence[Sequence[Any]], await qs)
     qs._make_query()
     sql, params = qs.query.get_parameterized_sql()

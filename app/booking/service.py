@@ -25,7 +25,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -40,7 +39,7 @@ from app.core import clock
 from app.core.errors import Refused
 from app.core.messages import Msg
 from app.core.settings import Settings
-from app.core.sql import bind, fetch_rows
+from app.core.sql import bind, fetch_rows, is_sqlite, lock_rows
 from app.identity.viewer import Viewer
 from app.notify import outbox
 from app.policy import (
@@ -73,7 +72,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _uses_cells() -> bool:
-    return bool(connections.get("default").capabilities.dialect == "sqlite")
+    return is_sqlite()
 
 
 async def _occupy(booking: Booking) -> None:
@@ -136,17 +135,9 @@ def _just_taken() -> Refused:
 
 
 async def _lock_client(client_id: int) -> None:
-    """Serialize one client's booking writes until the end of the current transaction.
-
-    PostgreSQL: a row lock on the client's ``users`` row (``FOR NO KEY UPDATE`` still
-    lets other tables insert rows referencing the user). SQLite: nothing to do, the
-    transaction already holds the one connection's lock (Tortoise's ``select_for_update``
-    would be a no-op there anyway).
-    """
-    if _uses_cells():
-        return
-    # A model query: ``values_list()``/``values()`` silently drop the FOR UPDATE clause.
-    await User.filter(id=client_id).select_for_update(no_key=True).only("id")
+    """Serialize one client's booking writes until the end of the current transaction
+    (a lock on the client's ``users`` row)."""
+    await lock_rows(User.filter(id=client_id))
 
 
 async def _release(booking_id: int) -> None:
@@ -289,9 +280,7 @@ async def book_slot(
         service = placement.service
         applied = None
         if promo_code is not None and promo_code.strip():
-            applied = await promos.check(
-                promo_code, client_id, service.kind, service.price, service.currency, now
-            )
+            applied = await promos.check(promo_code, client_id, service, now)
         try:
             async with in_transaction():
                 # Re-check the client's rules where no other booking of theirs can sneak in.
@@ -321,12 +310,12 @@ async def book_slot(
     return booking
 
 
-async def _get_booking(booking_id: int | None) -> Booking | None:
+async def get_booking(booking_id: int | None) -> Booking | None:
     """``booking_id`` is None when the global ID was not a Booking's."""
     return await Booking.get_or_none(id=booking_id) if booking_id is not None else None
 
 
-async def _leave_confirmed(booking: Booking, **changes: Any) -> bool:
+async def leave_confirmed(booking: Booking, **changes: Any) -> bool:
     """Apply ``changes`` only if the booking is still CONFIRMED (a guarded UPDATE, so two
     racing requests cannot both move it); the row object follows, no re-read needed."""
     changed = await Booking.filter(id=booking.id, status=BookingStatus.CONFIRMED).update(**changes)
@@ -341,7 +330,7 @@ async def _leave_confirmed(booking: Booking, **changes: Any) -> bool:
 
 async def _client_booking(viewer: Viewer, booking_id: int | None) -> Booking:
     """A booking the viewer may cancel/reschedule (``app.policy``); else NOT_FOUND."""
-    return require_manage_booking(viewer, await _get_booking(booking_id))
+    return require_manage_booking(viewer, await get_booking(booking_id))
 
 
 async def cancel_booking(
@@ -365,7 +354,7 @@ async def cancel_booking(
     free_until = booking.starts_at - timedelta(hours=settings.free_cancellation_hours)
     status = BookingStatus.CANCELLED if now <= free_until else BookingStatus.LATE_CANCELLED
     async with in_transaction():
-        changed = await _leave_confirmed(
+        changed = await leave_confirmed(
             booking, status=status, cancel_reason=reason or None, cancelled_at=now, updated_at=now
         )
         if not changed:
@@ -410,7 +399,7 @@ async def reschedule_booking(
             await _check_client(
                 settings, client_id, placement.starts_at, placement.ends_at, now, replacing=old.id
             )
-            changed = await _leave_confirmed(old, status=BookingStatus.RESCHEDULED, updated_at=now)
+            changed = await leave_confirmed(old, status=BookingStatus.RESCHEDULED, updated_at=now)
             if not changed:
                 raise Refused(BookingErrorCode.NOT_RESCHEDULABLE, Msg.BOOKING_CHANGED)
             await _release(old.id)
@@ -439,7 +428,7 @@ async def finish_booking(
     """COMPLETED or NO_SHOW, by the booking's psychologist or an admin, after the end."""
     assert status in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
     now = _now(now)
-    booking = await _get_booking(booking_id)
+    booking = await get_booking(booking_id)
     if booking is None:
         raise booking_not_found()
     p = await Psychologist.get(id=booking.psychologist_id)
@@ -448,7 +437,7 @@ async def finish_booking(
         raise Refused(BookingErrorCode.INVALID_STATUS, Msg.INVALID_STATUS)
     if now < booking.ends_at:
         raise Refused(BookingErrorCode.BOOKING_NOT_ENDED, Msg.BOOKING_NOT_ENDED)
-    if not await _leave_confirmed(booking, status=status, updated_at=now):
+    if not await leave_confirmed(booking, status=status, updated_at=now):
         raise Refused(BookingErrorCode.INVALID_STATUS, Msg.BOOKING_CHANGED)
     return booking
 
@@ -489,9 +478,3 @@ async def page_client_bookings(
         rows = await qs.order_by("-starts_at", "-id").limit(size + 1 - len(out))
         out.extend((key(PAST, b), b) for b in rows)
     return out
-
-
-# For the domains that close a booking their own way (app.checkup): the same guarded reads
-# and writes as here.
-get_booking = _get_booking
-leave_confirmed = _leave_confirmed

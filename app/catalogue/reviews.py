@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
@@ -26,6 +25,7 @@ from app.catalogue.service import refresh_stats
 from app.core import clock
 from app.core.errors import Refused
 from app.core.messages import Msg
+from app.core.sql import lock_rows
 from app.identity.viewer import Viewer
 from app.policy import booking_not_found, is_booking_client
 from models.booking import BookingStatus
@@ -63,9 +63,7 @@ async def leave_review(
     pid = booking.psychologist_id
     try:
         async with in_transaction():
-            if connections.get("default").capabilities.dialect != "sqlite":
-                # SQLite's transaction holds the one connection: nothing runs in between.
-                await Psychologist.filter(id=pid).select_for_update(no_key=True).only("id")
+            await lock_rows(Psychologist.filter(id=pid))
             review = await Review.create(
                 psychologist_id=pid,
                 author_id=viewer.user_id,

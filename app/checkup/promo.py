@@ -28,6 +28,7 @@ from app.booking.errors import BookingErrorCode
 from app.core.errors import Refused
 from app.core.messages import Msg
 from app.core.settings import Settings
+from models.catalogue import Service
 from models.checkup import DiscountKind, PromoCode
 from models.enums import ServiceKind
 
@@ -94,10 +95,8 @@ class Applied:
     price: Decimal
 
 
-async def check(
-    typed: str, client_id: int, kind: ServiceKind, price: Decimal, currency: str, now: datetime
-) -> Applied:
-    """The code as it applies to a booking of ``kind`` at ``price``; refused otherwise."""
+async def check(typed: str, client_id: int, service: Service, now: datetime) -> Applied:
+    """The code as it applies to a booking of ``service`` at its price; refused otherwise."""
     code = normalized(typed)
     promo = await PromoCode.get_or_none(code=code) if code is not None else None
     if promo is None or promo.client_id != client_id:
@@ -106,11 +105,11 @@ async def check(
         raise _refused(BookingErrorCode.PROMO_ALREADY_USED, Msg.PROMO_ALREADY_USED)
     if promo.valid_until <= now:
         raise _refused(BookingErrorCode.PROMO_EXPIRED, Msg.PROMO_EXPIRED)
-    if kind != promo.applies_to or (
-        promo.discount_kind == DiscountKind.FIXED and currency != promo.currency
+    if service.kind != promo.applies_to or (
+        promo.discount_kind == DiscountKind.FIXED and service.currency != promo.currency
     ):
         raise _refused(BookingErrorCode.PROMO_NOT_APPLICABLE, Msg.PROMO_NOT_APPLICABLE)
-    return Applied(promo, discounted(price, promo))
+    return Applied(promo, discounted(service.price, promo))
 
 
 async def consume(applied: Applied, booking_id: int, now: datetime) -> None:

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
 
 
 def db() -> BaseDBAsyncClient:
@@ -16,15 +17,31 @@ def db() -> BaseDBAsyncClient:
     return conn
 
 
+def is_sqlite() -> bool:
+    return bool(db().capabilities.dialect == "sqlite")
+
+
+async def lock_rows(rows: QuerySet[Any]) -> None:
+    """Serialize the writers of ``rows`` until the end of the current transaction.
+
+    PostgreSQL: a row lock (``FOR NO KEY UPDATE`` still lets other tables insert rows
+    referencing them). SQLite: nothing to do, the transaction already holds the one
+    connection's lock (Tortoise's ``select_for_update`` would be a no-op there anyway).
+    A model query: ``values_list()``/``values()`` silently drop the FOR UPDATE clause.
+    """
+    if not is_sqlite():
+        await rows.select_for_update(no_key=True).only("id")
+
+
 def placeholders(count: int, start: int = 1) -> str:
     """``?, ?`` on SQLite, ``$1, $2`` on PostgreSQL."""
-    if db().capabilities.dialect == "sqlite":
+    if is_sqlite():
         return ", ".join("?" * count)
     return ", ".join(f"${i}" for i in range(start, start + count))
 
 
 def param(index: int) -> str:
-    return "?" if db().capabilities.dialect == "sqlite" else f"${index}"
+    return "?" if is_sqlite() else f"${index}"
 
 
 def bind(values: list[Any], value: Any) -> str:
@@ -36,7 +53,7 @@ def bind(values: list[Any], value: Any) -> str:
 def any_of(column: str, ids: Sequence[int], values: list[Any]) -> str:
     """``column`` is one of ``ids``, with the whole list as one parameter (appended to
     ``values``): a statement of constant size whatever the number of ids."""
-    if db().capabilities.dialect == "sqlite":
+    if is_sqlite():
         values.append(json.dumps(list(ids)))
         return f"{column} IN (SELECT value FROM json_each(?))"  # noqa: S608 - a column name
     values.append(list(ids))
@@ -45,7 +62,7 @@ def any_of(column: str, ids: Sequence[int], values: list[Any]) -> str:
 
 def epoch(column: str) -> str:
     """UTC epoch seconds of a timestamp column, computed by the database."""
-    if db().capabilities.dialect == "sqlite":
+    if is_sqlite():
         return f"CAST(strftime('%s', {column}) AS INTEGER)"
     return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
 
