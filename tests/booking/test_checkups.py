@@ -16,26 +16,19 @@ import time_machine
 
 from app.checkup import promo as promos
 from app.core.settings import Settings
-from app.identity.sessions import start_session
 from models.booking import Booking, BookingStatus
 from models.catalogue import Method, Psychologist, Service
 from models.checkup import DiscountKind, PromoCode
 from models.enums import Role, ServiceKind
-from models.identity import User
 from models.notify import Notification, NotificationKind
 from schema.catalogue.types import slot_id
-from schema.relay import to_global_id
+from schema.relay import decode_id, to_global_id
 from tests.booking.conftest import MakePsychologist, day_at
-from tests.factories import SignedIn, signed_in
+from tests.factories import SignedIn, fresh_token, signed_in
 from tests.helpers import count_sql, error_codes, gql, gql_raw, op
 
 ADVICE = "Начать когнитивно-поведенческую терапию, десять встреч."
 NODE = "query Node($id: ID!) { node(id: $id) { id ... on CheckupResult { recommendations } } }"
-
-
-async def _token(settings: Settings, user: User) -> str:
-    """A fresh access token: after a jump in time the old one has expired."""
-    return (await start_session(settings, user)).access_token
 
 
 async def _service(p: Psychologist, kind: ServiceKind) -> Service:
@@ -90,7 +83,7 @@ async def _checkup_done(client: httpx.AsyncClient, settings: Settings, s: Story)
     booked = await _book(client, s.me.token, slot_id(s.p.id, checkup.id, day_at(2, 10)))
     with time_machine.travel(day_at(2, 10, 5), tick=True):
         done = await _complete(
-            client, await _token(settings, s.shrink.user), booked["booking"]["id"]
+            client, await fresh_token(settings, s.shrink.user), booked["booking"]["id"]
         )
     code: str = done["checkupResult"]["promoCode"]["code"]
     return code
@@ -115,13 +108,13 @@ async def test_a_checkup_ends_with_recommendations_and_a_code_that_discounts_a_s
     early = await _complete(client, s.shrink.token, booking_id, **suggest)
     assert _codes(early) == [("CHECKUP_NOT_STARTED", None)]
     with time_machine.travel(day_at(2, 10, 5), tick=True):
-        shrink = await _token(settings, s.shrink.user)
-        me = await _token(settings, s.me.user)
+        shrink = await fresh_token(settings, s.shrink.user)
+        me = await fresh_token(settings, s.me.user)
         body = await gql_raw(
             client, op("CompleteCheckup"), {"bookingId": booking_id, "recommendations": "x"}, me
         )
         assert error_codes(body) == ["FORBIDDEN"]  # the client may not close their checkup
-        stranger = await _complete(client, await _token(settings, other.user), booking_id)
+        stranger = await _complete(client, await fresh_token(settings, other.user), booking_id)
         assert _codes(stranger) == [("NOT_FOUND", "bookingId")]
         unknown = await _complete(
             client, shrink, booking_id, methodIds=[to_global_id("Method", 10**9)]
@@ -194,7 +187,7 @@ async def test_a_free_cancellation_gives_the_code_back_a_late_one_does_not(
     # Times are taken before travelling: day_at counts from the (travelled) today.
     later, soon, late = day_at(6, 10), day_at(3, 10), day_at(3, 9)
     with time_machine.travel(day_at(2, 11), tick=True):
-        me = await _token(settings, s.me.user)
+        me = await fresh_token(settings, s.me.user)
         first = await _book(client, me, slot_id(s.p.id, session.id, later), code)
         await gql(client, op("CancelBooking"), {"id": first["booking"]["id"]}, me)
         promo = await PromoCode.get(code=promos.normalized(code))
@@ -202,16 +195,14 @@ async def test_a_free_cancellation_gives_the_code_back_a_late_one_does_not(
         moved = await _book(client, me, slot_id(s.p.id, session.id, soon), code)
         assert moved["booking"]["price"]["amount"] == "2800.00"
     with time_machine.travel(late, tick=True):  # an hour before: a late cancellation
-        me = await _token(settings, s.me.user)
+        me = await fresh_token(settings, s.me.user)
         await gql(client, op("CancelBooking"), {"id": moved["booking"]["id"]}, me)
-        assert (await Booking.get(id=await _pk(moved))).status == BookingStatus.LATE_CANCELLED
+        assert (await Booking.get(id=_pk(moved))).status == BookingStatus.LATE_CANCELLED
         promo = await PromoCode.get(code=promos.normalized(code))
         assert promo.used_by_booking_id is not None
 
 
-async def _pk(booked: dict[str, Any]) -> int:
-    from schema.relay import decode_id
-
+def _pk(booked: dict[str, Any]) -> int:
     pk = decode_id(booked["booking"]["id"], "Booking")
     assert pk is not None
     return pk
@@ -226,13 +217,13 @@ async def test_a_code_expires_after_thirty_days_and_discounts_sessions_only(
     session = await _service(s.p, ServiceKind.SESSION)
     day4, day33 = day_at(4, 10), day_at(33, 10)  # before travelling (day_at counts from today)
     with time_machine.travel(day_at(3, 0), tick=True):
-        me = await _token(settings, s.me.user)
+        me = await fresh_token(settings, s.me.user)
         wrong = await _book(client, me, slot_id(s.p.id, checkup.id, day4), code)
         assert _codes(wrong) == [("PROMO_NOT_APPLICABLE", "promoCode")]
         junk = await _book(client, me, slot_id(s.p.id, session.id, day4), "0" * 10)
         assert _codes(junk) == [("PROMO_INVALID", "promoCode")]
     with time_machine.travel(day_at(2, 10, 5) + timedelta(days=30, minutes=1), tick=True):
-        me = await _token(settings, s.me.user)
+        me = await fresh_token(settings, s.me.user)
         late = await _book(client, me, slot_id(s.p.id, session.id, day33), code)
         assert _codes(late) == [("PROMO_EXPIRED", "promoCode")]
     assert await Booking.filter(client_id=s.me.user.id).count() == 1  # only the checkup
@@ -245,7 +236,7 @@ async def test_two_bookings_racing_with_one_code_exactly_one_gets_it(
     code = await _checkup_done(client, settings, s)
     session = await _service(s.p, ServiceKind.SESSION)
     with time_machine.travel(day_at(2, 11), tick=True):
-        me = await _token(settings, s.me.user)
+        me = await fresh_token(settings, s.me.user)
         results = await asyncio.gather(
             *(
                 _book(client, me, slot_id(s.p.id, session.id, day_at(3 + i, 10)), code)
@@ -296,7 +287,7 @@ async def test_checkup_results_take_the_same_statements_for_one_or_many(
     for day in (3, 4, 5):
         booked = await _book(client, s.me.token, slot_id(s.p.id, checkup.id, day_at(day, 10)))
         with time_machine.travel(day_at(day, 10, 5), tick=True):
-            shrink = await _token(settings, s.shrink.user)
+            shrink = await fresh_token(settings, s.shrink.user)
             await _complete(client, shrink, booked["booking"]["id"])
     four = await read()
     assert (one[0], four[0]) == (1, 4)

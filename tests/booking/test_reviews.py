@@ -14,14 +14,12 @@ import time_machine
 
 from app.catalogue.reviews import review_stats
 from app.core.settings import Settings
-from app.identity.sessions import start_session
 from models.catalogue import Psychologist, Review, Service
 from models.enums import Role, ServiceKind
-from models.identity import User
 from schema.catalogue.types import slot_id
 from schema.relay import to_global_id
 from tests.booking.conftest import MakePsychologist, day_at
-from tests.factories import SignedIn, signed_in
+from tests.factories import SignedIn, fresh_token, signed_in
 from tests.helpers import error_codes, gql, gql_raw, op
 
 STATS = """
@@ -30,10 +28,6 @@ query Stats($id: ID) {
 }
 """
 PROFILE = "query P($id: ID!) { node(id: $id) { ... on Psychologist { rating reviewCount } } }"
-
-
-async def _token(settings: Settings, user: User) -> str:
-    return (await start_session(settings, user)).access_token
 
 
 async def _completed_sessions(
@@ -59,7 +53,7 @@ async def _completed_sessions(
         )
         ids.append(data["bookSlot"]["booking"]["id"])
     with time_machine.travel(day_at(day, 8 + len(clients)), tick=True):
-        token = await _token(settings, shrink.user)
+        token = await fresh_token(settings, shrink.user)
         for booking_id in ids:
             done = await gql(client, op("CompleteSession"), {"bookingId": booking_id}, token)
             assert done["completeBooking"]["errors"] == []
@@ -98,7 +92,7 @@ async def test_only_the_client_after_completion_once_and_the_rating_follows(
 
     (booking_id,) = await _completed_sessions(client, settings, shrink, p, [me])
     with time_machine.travel(day_at(3, 0), tick=True):
-        mine, theirs = await _token(settings, me.user), await _token(settings, other.user)
+        mine, theirs = await fresh_token(settings, me.user), await fresh_token(settings, other.user)
         assert _codes(await _review(client, theirs, booking_id, 5)) == [("NOT_FOUND", "bookingId")]
         assert _codes(await _review(client, mine, booking_id, 0)) == [("INVALID_INPUT", "rating")]
         assert _codes(await _review(client, mine, booking_id, 6)) == [("INVALID_INPUT", "rating")]
@@ -134,7 +128,7 @@ async def test_racing_reviews_one_per_booking_and_no_drift_in_the_rating(
     people = [await signed_in(settings) for _ in range(4)]
     ids = await _completed_sessions(client, settings, shrink, p, people)
     with time_machine.travel(day_at(3, 0), tick=True):
-        tokens = [await _token(settings, who.user) for who in people]
+        tokens = [await fresh_token(settings, who.user) for who in people]
         # The first client twice at once, everyone with a different rating at once.
         results = await asyncio.gather(
             _review(client, tokens[0], ids[0], 5),
@@ -165,7 +159,7 @@ async def test_admins_see_the_share_of_positive_reviews_nobody_else(
     ids = await _completed_sessions(client, settings, shrink, p, people)
     with time_machine.travel(day_at(3, 0), tick=True):
         for who, booking_id, rating in zip(people, ids, (5, 4, 1), strict=True):
-            await _review(client, await _token(settings, who.user), booking_id, rating)
+            await _review(client, await fresh_token(settings, who.user), booking_id, rating)
         admin = await signed_in(settings, Role.ADMIN)
         pid = to_global_id("Psychologist", p.id)
         stats = (await gql(client, STATS, {"id": pid}, admin.token))["reviewStats"]
@@ -175,6 +169,6 @@ async def test_admins_see_the_share_of_positive_reviews_nobody_else(
         everyone = (await gql(client, STATS, {}, admin.token))["reviewStats"]
         assert everyone["count"] >= 3
         for who in (people[0], shrink):
-            body = await gql_raw(client, STATS, {"id": pid}, await _token(settings, who.user))
+            body = await gql_raw(client, STATS, {"id": pid}, await fresh_token(settings, who.user))
             assert error_codes(body) == ["FORBIDDEN"]
         assert error_codes(await gql_raw(client, STATS, {"id": pid})) == ["UNAUTHENTICATED"]
