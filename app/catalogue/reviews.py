@@ -47,7 +47,6 @@ async def leave_review(
     *,
     now: datetime | None = None,
 ) -> Review:
-    now = now or clock.now()
     booking = await bookings.get_booking(booking_id)
     if booking is None or not is_booking_client(viewer, booking):
         raise booking_not_found()
@@ -64,13 +63,16 @@ async def leave_review(
     try:
         async with in_transaction():
             await lock_rows(Psychologist.filter(id=pid))
+            # Read after the lock: of one psychologist's reviews, a later id is a later
+            # time (the reviews connection pages newest first by id).
+            created_at = now or clock.now()
             review = await Review.create(
                 psychologist_id=pid,
                 author_id=viewer.user_id,
                 booking_id=booking.id,
                 rating=rating,
                 text=body,
-                created_at=now,
+                created_at=created_at,
             )
             await refresh_stats([pid])
     except IntegrityError as exc:  # the same booking reviewed by a racing request

@@ -145,6 +145,12 @@ async def test_racing_reviews_one_per_booking_and_no_drift_in_the_rating(
     assert p.review_count == 4
     assert float(p.rating_avg) == 3.0  # (5 + 4 + 2 + 1) / 4
     assert await Review.filter(psychologist_id=p.id).count() == 4
+    times = (
+        await Review.filter(psychologist_id=p.id)
+        .order_by("id")
+        .values_list("created_at", flat=True)
+    )
+    assert list(times) == sorted(times)  # a later id is a later review (pages go by id)
     stats = await review_stats(p.id)
     assert stats.by_rating == {1: 1, 2: 1, 3: 0, 4: 1, 5: 1}
     assert stats.positive_share == 0.5
