@@ -62,6 +62,13 @@ class OwnedByClient(Protocol):
 Owned = TypeVar("Owned", bound=OwnedByClient)
 
 
+class OfPsychologist(Protocol):
+    """A row of one psychologist's schedule (a time off)."""
+
+    @property
+    def psychologist_id(self) -> int: ...
+
+
 # --- role sets --------------------------------------------------------------------------
 
 CARE_TEAM_ROLES: frozenset[Role] = frozenset({Role.CARE_AGENT, Role.ADMIN})
@@ -177,6 +184,46 @@ def require_complete_booking(
     if is_booking_client(who, booking):
         raise Forbidden(Msg.CLOSE_SESSION_FORBIDDEN)
     raise booking_not_found()
+
+
+def can_see_client_name(who: Principal, psychologist_user_id: int | None) -> bool:
+    """``Booking.clientDisplayName`` (the name only, never the phone): the booking's
+    psychologist and admins; the client knows their own name, nobody else sees it."""
+    return is_admin(who) or (
+        who.role == Role.PSYCHOLOGIST
+        and psychologist_user_id is not None
+        and psychologist_user_id == who.user_id
+    )
+
+
+# --- a psychologist's own schedule and sessions -------------------------------------------
+
+
+def has_own_schedule(who: Principal) -> bool:
+    """``mySchedule``, ``setWorkingHours``, ``addTimeOff``, ``removeTimeOff``, ``mySessions``:
+    a psychologist, on the profile linked to their account. Admins edit the catalogue
+    through their own operations, not as a psychologist."""
+    return who.role == Role.PSYCHOLOGIST
+
+
+def require_own_schedule(who: Principal) -> None:
+    if not has_own_schedule(who):
+        raise Forbidden(Msg.PSYCHOLOGISTS_ONLY)
+
+
+def own_sessions_scope(psychologist_id: int) -> dict[str, int]:
+    """Filter of ``mySessions``: the bookings on the psychologist's own schedule."""
+    return {"psychologist_id": psychologist_id}
+
+
+def time_off_not_found() -> NotVisible:
+    return NotVisible(Msg.NO_SUCH_TIME_OFF, "id")
+
+
+def require_own_time_off(psychologist_id: int, time_off: OfPsychologist | None) -> None:
+    """Another psychologist's time off behaves as one that does not exist."""
+    if time_off is None or time_off.psychologist_id != psychologist_id:
+        raise time_off_not_found()
 
 
 # --- care conversations -----------------------------------------------------------------

@@ -62,6 +62,7 @@ class WorkingHours(Model):
     psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
         "catalogue.Psychologist", related_name="working_hours", on_delete=fields.CASCADE
     )
+    psychologist_id: int
     weekday = fields.SmallIntField(description="0 = Monday ... 6 = Sunday")
     start_minute = fields.SmallIntField(description="Local minutes since midnight, multiple of 5")
     end_minute = fields.SmallIntField(description="Local minutes since midnight (1440 = 24:00)")
@@ -78,6 +79,7 @@ class ScheduleOverride(Model):
     psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
         "catalogue.Psychologist", related_name="schedule_overrides", on_delete=fields.CASCADE
     )
+    psychologist_id: int
     kind = fields.CharEnumField(OverrideKind, max_length=16)
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()

@@ -32,6 +32,7 @@ from app.core.errors import PublicError, TopLevelCode
 from app.core.messages import Msg, locale_of
 from schema.booking.mutations import BookingMutation
 from schema.booking.queries import BookingQuery
+from schema.booking.schedule import ScheduleMutation, ScheduleQuery
 from schema.booking.types import Booking
 from schema.catalogue.queries import CatalogueQuery
 from schema.catalogue.types import Method, Psychologist, Review, Service, Topic
@@ -57,12 +58,14 @@ QUERIES: tuple[type, ...] = (
     CatalogueQuery,
     ChatQuery,
     BookingQuery,
+    ScheduleQuery,
     CheckupQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IdentityMutation,
     ChatMutation,
     BookingMutation,
+    ScheduleMutation,
     CheckupMutation,
     NotifyMutation,
 )

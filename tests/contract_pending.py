@@ -23,11 +23,6 @@ PENDING: dict[str, str] = {
     "AcceptWaitlistOffer": _SERIES,
     "CrisisResources": _SAFETY,
     # backoffice.graphql
-    "MySchedule": _BACKOFFICE,
-    "SetWorkingHours": _BACKOFFICE,
-    "AddTimeOff": _BACKOFFICE,
-    "RemoveTimeOff": _BACKOFFICE,
-    "MySessions": _BACKOFFICE,
     "CreatePsychologist": _BACKOFFICE,
     "RecordCredential": _BACKOFFICE,
     "RecordTestSession": _BACKOFFICE,

@@ -30,3 +30,13 @@ class BookingErrorCode(StrEnum):
     # leaveReview
     NOT_COMPLETED = "NOT_COMPLETED"
     ALREADY_REVIEWED = "ALREADY_REVIEWED"
+
+
+class ScheduleErrorCode(StrEnum):
+    """Why a change of a psychologist's own schedule was refused (``ScheduleError``)."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
+    HOURS_OVERLAP = "HOURS_OVERLAP"
+    TIME_OFF_CONFLICTS = "TIME_OFF_CONFLICTS"
+    NOT_FOUND = "NOT_FOUND"

@@ -49,7 +49,7 @@ from app.policy import (
     require_complete_booking,
     require_manage_booking,
 )
-from models.booking import BookedCell, Booking, BookingStatus
+from models.booking import BookedCell, Booking, BookingStatus, OverrideKind, ScheduleOverride
 from models.catalogue import Psychologist, Service
 from models.enums import VettingStatus
 from models.identity import User
@@ -138,6 +138,28 @@ async def _lock_client(client_id: int) -> None:
     """Serialize one client's booking writes until the end of the current transaction
     (a lock on the client's ``users`` row)."""
     await lock_rows(User.filter(id=client_id))
+
+
+async def lock_psychologist(psychologist_id: int) -> None:
+    """Serialize the writes of one psychologist's schedule until the end of the current
+    transaction: bookings (``book_slot``, ``reschedule_booking``) and time off
+    (``app.booking.schedule``) take this lock, then re-read what they depend on."""
+    await lock_rows(Psychologist.filter(id=psychologist_id))
+
+
+async def _hold_time(placement: Placement) -> None:
+    """Inside the writing transaction: take the psychologist's lock and re-check that no
+    time off (added since the slot was checked) covers the session. A time off written
+    after this commit sees the booking among its conflicts."""
+    await lock_psychologist(placement.psychologist.id)
+    off = await ScheduleOverride.filter(
+        psychologist_id=placement.psychologist.id,
+        kind=OverrideKind.TIME_OFF,
+        starts_at__lt=placement.ends_at,
+        ends_at__gt=placement.starts_at,
+    ).exists()
+    if off:
+        raise Refused(BookingErrorCode.SLOT_UNAVAILABLE, Msg.SLOT_UNAVAILABLE, "slotId")
 
 
 async def _release(booking_id: int) -> None:
@@ -288,6 +310,7 @@ async def book_slot(
                 await _check_client(
                     settings, client_id, placement.starts_at, placement.ends_at, now
                 )
+                await _hold_time(placement)
                 booking = await _insert_confirmed(
                     client_id,
                     placement,
@@ -354,16 +377,35 @@ async def cancel_booking(
     free_until = booking.starts_at - timedelta(hours=settings.free_cancellation_hours)
     status = BookingStatus.CANCELLED if now <= free_until else BookingStatus.LATE_CANCELLED
     async with in_transaction():
-        changed = await leave_confirmed(
-            booking, status=status, cancel_reason=reason or None, cancelled_at=now, updated_at=now
-        )
-        if not changed:
+        if not await cancel_confirmed(booking, status, reason=reason, now=now):
             raise Refused(BookingErrorCode.NOT_CANCELLABLE, Msg.BOOKING_CHANGED)
-        await _release(booking.id)
-        if status == BookingStatus.CANCELLED:  # a free cancellation gives the code back
-            await promos.release(booking.id)
-        await outbox.booking_cancelled(booking, now=now)  # its reminders go with it
     return booking
+
+
+async def cancel_confirmed(
+    booking: Booking,
+    status: BookingStatus,
+    *,
+    reason: str | None,
+    now: datetime,
+    by_psychologist: bool = False,
+) -> bool:
+    """Cancel a still CONFIRMED booking inside the caller's transaction: CANCELLED (free:
+    its promo code is given back) or LATE_CANCELLED; its time is free again at once, its
+    reminders go and its client is told (``by_psychologist``: that the psychologist
+    cancelled). False if it was no longer CONFIRMED (nothing changed)."""
+    assert status in (BookingStatus.CANCELLED, BookingStatus.LATE_CANCELLED)
+    changed = await leave_confirmed(
+        booking, status=status, cancel_reason=reason or None, cancelled_at=now, updated_at=now
+    )
+    if not changed:
+        return False
+    await _release(booking.id)
+    if status == BookingStatus.CANCELLED:  # a free cancellation gives the code back
+        await promos.release(booking.id)
+    # Its reminders go with it.
+    await outbox.booking_cancelled(booking, now=now, by_psychologist=by_psychologist)
+    return True
 
 
 async def reschedule_booking(
@@ -399,6 +441,7 @@ async def reschedule_booking(
             await _check_client(
                 settings, client_id, placement.starts_at, placement.ends_at, now, replacing=old.id
             )
+            await _hold_time(placement)
             changed = await leave_confirmed(old, status=BookingStatus.RESCHEDULED, updated_at=now)
             if not changed:
                 raise Refused(BookingErrorCode.NOT_RESCHEDULABLE, Msg.BOOKING_CHANGED)

@@ -222,6 +222,21 @@ class Msg(Enum):
         "This session already has your review.",
         "Вы уже оставили отзыв об этой сессии.",
     )
+    # schedule (app.booking.errors.ScheduleErrorCode)
+    INVALID_TIME_ZONE = (
+        "Not a time zone: use an IANA name such as Europe/Moscow.",
+        "Неизвестный часовой пояс: укажите имя IANA, например Europe/Moscow.",
+    )
+    HOURS_OVERLAP = (
+        "This interval overlaps another one of the same weekday.",
+        "Этот интервал пересекается с другим интервалом того же дня недели.",
+    )
+    TIME_OFF_CONFLICTS = (
+        "Confirmed sessions fall into this time off: see `conflicts`, or cancel them with "
+        "cancelConflicting: true.",
+        "На это время уже есть подтверждённые сессии: они в `conflicts`; отменить их можно "
+        "с cancelConflicting: true.",
+    )
     CHECKUP_STATUS = (
         "Only a confirmed checkup can be completed.",
         "Завершить можно только подтверждённый чекап.",
@@ -324,6 +339,42 @@ class Msg(Enum):
     # The title of a booking in the phone's calendar (app.booking.calendar_link): neutral,
     # whoever sees the phone's screen learns nothing of whom or what it is about.
     CALENDAR_EVENT = ("psyline session", "Консультация psyline")
+    # ---- a psychologist's own schedule (app.booking.schedule) ----------------------
+    PSYCHOLOGISTS_ONLY = (
+        "Only psychologists have a schedule of their own.",
+        "Собственное расписание есть только у психологов.",
+    )
+    NO_PSYCHOLOGIST_PROFILE = (
+        "This account is not linked to a psychologist profile.",
+        "Эта учётная запись не связана с профилем психолога.",
+    )
+    TOO_MANY_HOURS = (
+        "At most {limit} working-hours intervals a week.",
+        "В неделе не больше {limit:интервала/интервалов} рабочих часов.",
+    )
+    TIME_FORMAT = (
+        "A time is HH:MM, 00:00 to 24:00, in steps of {step} minutes.",
+        "Время указывается как ЧЧ:ММ, от 00:00 до 24:00, с шагом {step} минут.",
+    )
+    HOURS_ORDER = (
+        "endTime must be later than startTime.",
+        "endTime должно быть позже startTime.",
+    )
+    TIME_OFF_ORDER = ("endsAt must be later than startsAt.", "endsAt должно быть позже startsAt.")
+    TIME_OFF_OVER = ("endsAt must be in the future.", "endsAt должно быть в будущем.")
+    TIME_OFF_TOO_LONG = (
+        "A time off lasts at most {days} days.",
+        "Нерабочий период не может быть длиннее {days:дня/дней}.",
+    )
+    TOO_MANY_TIME_OFF = (
+        "At most {limit} current and upcoming time offs; remove one first.",
+        "Текущих и будущих нерабочих периодов может быть не больше {limit}; сначала удалите один.",
+    )
+    NO_SUCH_TIME_OFF = ("No such time off.", "Такого нерабочего периода нет.")
+    CANCELLED_BY_PSYCHOLOGIST = (
+        "Cancelled by the psychologist.",
+        "Отменено психологом.",
+    )
     # ---- catalogue -------------------------------------------------------------------
     NEGATIVE_PRICE = ("`maxPrice` must not be negative.", "`maxPrice` не может быть меньше нуля.")
     SEARCH_TOO_LONG = (

@@ -187,11 +187,21 @@ async def booking_confirmed(
 
 
 async def booking_cancelled(
-    booking: Booking, *, now: datetime | None = None, using_db: BaseDBAsyncClient | None = None
+    booking: Booking,
+    *,
+    now: datetime | None = None,
+    by_psychologist: bool = False,
+    using_db: BaseDBAsyncClient | None = None,
 ) -> None:
-    """Its pending reminders (and an unsent confirmation) go; the cancellation is told."""
+    """Its pending reminders (and an unsent confirmation) go; the cancellation is told
+    (``by_psychologist``: the psychologist cancelled, e.g. for a time off, free of charge)."""
     await cancel_pending(booking.id, using_db=using_db)
-    await _about_booking(NotificationKind.BOOKING_CANCELLED, booking, now=now, using_db=using_db)
+    kind = (
+        NotificationKind.PSYCHOLOGIST_CANCELLED
+        if by_psychologist
+        else NotificationKind.BOOKING_CANCELLED
+    )
+    await _about_booking(kind, booking, now=now, using_db=using_db)
 
 
 async def booking_rescheduled(

@@ -33,6 +33,11 @@ TEMPLATES: dict[NotificationKind, PushText] = {
     NotificationKind.BOOKING_CANCELLED: PushText(
         "Запись отменена", "Ваша запись отменена. Подробности — в приложении."
     ),
+    NotificationKind.PSYCHOLOGIST_CANCELLED: PushText(
+        "Сессия отменена",
+        "Психолог не сможет провести вашу сессию, запись отменена бесплатно. Подробности — в "
+        "приложении.",
+    ),
     NotificationKind.BOOKING_RESCHEDULED: PushText(
         "Запись перенесена", "Время вашей сессии изменилось. Подробности — в приложении."
     ),

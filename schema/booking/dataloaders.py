@@ -16,6 +16,7 @@ from models.booking import Booking
 from models.catalogue import Psychologist as PsychologistRow
 from models.catalogue import Service as ServiceRow
 from models.enums import ServiceKind
+from models.identity import User
 from schema.catalogue.dataloaders import ServicesByPsychologist
 from schema.context import Info, Loader
 from schema.loader import index_by
@@ -61,6 +62,14 @@ class BookingById(Loader[int, Booking | None]):
 
     async def load_batch(self, keys: list[int]) -> list[Booking | None]:
         return index_by(await Booking.filter(id__in=keys), keys)
+
+
+class ClientNameById(Loader[int, str | None]):
+    """Clients' display names only (``Booking.clientDisplayName``): the phone is not read."""
+
+    async def load_batch(self, keys: list[int]) -> list[str | None]:
+        names = dict(await User.filter(id__in=keys).values_list("id", "display_name"))
+        return [names.get(k) or None for k in keys]
 
 
 async def next_slots(

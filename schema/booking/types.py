@@ -91,6 +91,21 @@ class Booking(Node):
         row = await info.context.loaders[BookingById].load(pk)
         return Booking.from_model(row) if row else None
 
+    @strawberry.field(
+        description="The client's display name (never the phone number): for the booking's "
+        "psychologist and admins; null for anyone else."
+    )
+    async def client_display_name(self, info: Info) -> str | None:
+        from schema.booking.dataloaders import ClientNameById
+
+        viewer = info.context.viewer
+        if viewer is None:
+            return None
+        psychologist_user_id = await psychologist_user_id_for(info, viewer, self._row)
+        if not policy.can_see_client_name(viewer, psychologist_user_id):
+            return None
+        return await info.context.loaders[ClientNameById].load(self._row.client_id)
+
     @strawberry.field(description="The video room; the join link appears 10 minutes early.")
     async def video_call(self, info: Info) -> VideoCall:
         row = self._row
@@ -142,6 +157,8 @@ class BookingError(PayloadError):
     )
 
 
-@strawberry.type(description="The viewer's bookings: upcoming first (soonest first), then past.")
+@strawberry.type(
+    description="A page of bookings: upcoming first (soonest first), then past (latest first)."
+)
 class BookingConnection(Connection[Booking]):
     pass

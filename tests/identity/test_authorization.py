@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from strawberry.utils.str_converters import to_camel_case
 from websockets.asyncio.client import connect
 
+from app.booking import schedule as schedule_svc
 from app.booking import service as booking_svc
 from app.booking.service import SlotRef
 from app.catalogue import reviews as reviews_svc
@@ -339,6 +340,20 @@ SERVICE_REFUSALS: dict[str, tuple[type[Exception], ServiceCall] | str] = {
         lambda w, s, rt: notify_devices.unregister_device(
             _as(w.other_psychologist), "any-device-token-0123456789"
         ),
+    ),
+    "setWorkingHours": (
+        Forbidden,
+        lambda w, s, rt: schedule_svc.set_working_hours(_as(w.agent), "UTC", []),
+    ),
+    "addTimeOff": (
+        Forbidden,
+        lambda w, s, rt: schedule_svc.add_time_off(
+            _as(w.owner), day_at(3, 0), day_at(4, 0), cancel_conflicting=True
+        ),
+    ),
+    "removeTimeOff": (
+        Forbidden,
+        lambda w, s, rt: schedule_svc.remove_time_off(_as(w.stranger), 1),
     ),
     "assignConversation": (
         Forbidden,
