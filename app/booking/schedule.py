@@ -76,6 +76,7 @@ MAX_ZONE_LENGTH = 64  # Psychologist.timezone
 MAX_TIME_OFF_DAYS = 366  # a year, leap day included
 MAX_REASON_LENGTH = 200  # ScheduleOverride.note
 MAX_ACTIVE_TIME_OFF = 100  # current and upcoming: bounds mySchedule.timeOff
+MAX_ID = 2**31 - 1  # ScheduleOverride.id is a 32-bit column
 _TIME = re.compile(r"^([01][0-9]|2[0-4]):([0-5][0-9])$")
 
 
@@ -364,7 +365,7 @@ async def remove_time_off(
 ) -> ScheduleView:
     """Delete one of the caller's own time offs (another's: NOT_FOUND); the schedule after."""
     p = await own_psychologist(who)
-    if time_off_id is None:
+    if time_off_id is None or not 0 < time_off_id <= MAX_ID:  # beyond the column: none such
         raise time_off_not_found()
     async with in_transaction():
         await bookings.lock_psychologist(p.id)
