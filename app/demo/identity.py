@@ -25,7 +25,8 @@ from app.identity.sessions import IssuedSession, start_session
 from app.identity.signin import sign_in_with_partner
 from app.identity.staff import create_staff
 from app.identity.tokens import ed25519_pem_file
-from models.enums import Role
+from models.catalogue import Psychologist
+from models.enums import Role, VettingStatus
 from models.identity import Partner, PartnerKey, User
 
 DEMO_PARTNER = "demo"
@@ -34,6 +35,9 @@ DEMO_KID = "demo-1"
 DEMO_STAFF = (
     ("care@demo.psyline.local", Role.CARE_AGENT, "Демо-куратор"),
     ("admin@demo.psyline.local", Role.ADMIN, "Демо-админ"),
+    # Linked to the first approved demo psychologist (who also gets a demo booking):
+    # mySchedule, mySessions and the other back-office operations of a psychologist.
+    ("psychologist@demo.psyline.local", Role.PSYCHOLOGIST, "Демо-психолог"),
 )
 # Who GraphiQL's demo sign-in signs in: a seeded client (with bookings and a care
 # conversation) and the demo care agent.
@@ -127,6 +131,16 @@ async def demo_session(settings: Settings, runtime: IdentityRuntime, role: Role)
     return await start_session(settings, agent)
 
 
+async def demo_psychologist_profile() -> Psychologist | None:
+    """The profile the demo psychologist account runs: the first approved one without an
+    account (the demo bookings go to the first approved psychologists too)."""
+    return (
+        await Psychologist.filter(vetting_status=VettingStatus.APPROVED, user_id__isnull=True)
+        .order_by("id")
+        .first()
+    )
+
+
 async def seed_identity(settings: Settings) -> str | None:
     """Demo step: the demo partner and a demo care agent and admin (idempotent)."""
     if settings.is_production:
@@ -145,7 +159,19 @@ async def seed_identity(settings: Settings) -> str | None:
     for email, role, name in DEMO_STAFF:
         if await User.exists(email=email):
             continue
+        profile = None
+        if role is Role.PSYCHOLOGIST:
+            profile = await demo_psychologist_profile()
+            if profile is None:  # no catalogue yet: nothing to link
+                continue
         password = secrets.token_urlsafe(12)
-        await create_staff(email, role, password, display_name=name)
-        lines.append(f"{role.value.lower()}: {email} / {password} (shown once)")
+        await create_staff(
+            email,
+            role,
+            password,
+            display_name=name,
+            psychologist_id=profile.id if profile is not None else None,
+        )
+        linked = f", profile {profile.full_name!r}" if profile is not None else ""
+        lines.append(f"{role.value.lower()}: {email} / {password} (shown once{linked})")
     return "identity: " + "; ".join(lines) if lines else None

@@ -701,3 +701,30 @@ async def test_only_a_psychologist_with_a_profile_has_a_schedule(
     assert await WorkingHours.filter(psychologist_id=shrink.p.id).count() == 7
     row = await Booking.get(id=decode_id(booked["id"], "Booking"))
     assert row.status == BookingStatus.CONFIRMED
+
+
+# --- the demo psychologist (seed --demo) ------------------------------------------------------
+
+
+async def test_the_demo_psychologist_signs_in_and_runs_their_schedule(
+    client: httpx.AsyncClient,
+) -> None:
+    """``seed --demo`` (run for the test session) links a psychologist account to the first
+    approved demo psychologist; StaffSignIn with its password opens their schedule."""
+    from app.demo.identity import DEMO_STAFF
+    from app.identity.staff import create_staff
+
+    email = next(e for e, role, _ in DEMO_STAFF if role is Role.PSYCHOLOGIST)
+    user = await create_staff(email, Role.PSYCHOLOGIST, "a new demo password")  # keeps the link
+    profile = await Psychologist.get(user_id=user.id)
+    signed = await gql(
+        client, op("StaffSignIn"), {"email": email, "password": "a new demo password"}
+    )
+    token = signed["signInStaff"]["session"]["accessToken"]
+    schedule = (await gql(client, op("MySchedule"), token=token))["mySchedule"]
+    assert schedule["timeZone"] == profile.timezone
+    assert schedule["workingHours"]  # the demo's weekly pattern
+    sessions = await gql(client, op("MySessions"), {"first": 10}, token)
+    for edge in sessions["mySessions"]["edges"]:
+        row = await Booking.get(id=decode_id(edge["node"]["id"], "Booking"))
+        assert row.psychologist_id == profile.id

@@ -95,6 +95,7 @@ def test_seed_demo_then_mint_a_demo_token(cli_env: dict[str, str]) -> None:
     out = run(cli_env, "seed", "--demo", "--psychologists", "2")
     assert "demo partner 'demo'" in out
     assert "care_agent: care@demo.psyline.local / " in out  # printed once...
+    assert "psychologist: psychologist@demo.psyline.local / " in out  # linked to a profile
     again = run(cli_env, "seed", "--demo", "--psychologists", "2")
     assert "care@demo" not in again  # ...and not on a re-run
 
