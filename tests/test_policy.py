@@ -216,3 +216,48 @@ def test_the_request_viewer_is_a_principal(role: Role) -> None:
     for action in ACTIONS.values():
         assert action(viewer) is action(actor)
     assert viewer.is_staff is policy.is_care_team(actor)
+
+
+# --- a psychologist's own schedule (issue 14) ---------------------------------------------
+
+SCHEDULE_ACTIONS: dict[str, Callable[[policy.Principal], bool]] = {
+    "see client name": lambda w: policy.can_see_client_name(w, PSYCHOLOGIST_USER_ID),
+    "own schedule": policy.has_own_schedule,
+}
+# fmt: off
+SCHEDULE_EXPECTED: dict[str, tuple[bool, ...]] = {
+    #                     name   schedule
+    "client owner":       (False, False),
+    "other client":       (False, False),
+    "psychologist own":   (True,  True),
+    "other psychologist": (False, True),
+    "care agent":         (False, False),
+    "admin":              (True,  False),
+}
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "allowed"),
+    [
+        pytest.param(who, action, allowed, id=f"{who}-{action}")
+        for who, row in SCHEDULE_EXPECTED.items()
+        for action, allowed in zip(SCHEDULE_ACTIONS, row, strict=True)
+    ],
+)
+def test_schedule_table(who: str, action: str, allowed: bool) -> None:
+    assert SCHEDULE_ACTIONS[action](WHO[who]) is allowed
+
+
+def test_a_schedule_is_refused_to_other_roles_and_a_time_off_to_other_psychologists() -> None:
+    for who in (OWNER, AGENT, ADMIN):
+        with pytest.raises(Forbidden):
+            policy.require_own_schedule(who)
+    policy.require_own_schedule(PSYCHOLOGIST)
+    mine = SimpleNamespace(psychologist_id=7)
+    policy.require_own_time_off(7, mine)
+    for pid, row in ((8, mine), (7, None)):
+        with pytest.raises(NotVisible) as refused:
+            policy.require_own_time_off(pid, row)
+        assert refused.value.field == "id"
+    assert policy.own_sessions_scope(7) == {"psychologist_id": 7}

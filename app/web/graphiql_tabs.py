@@ -120,6 +120,23 @@ EXAMPLES: dict[str, dict[str, object]] = {
         "text": "Здравствуйте! Чем можем помочь?",
         "clientMessageId": Fill.FRESH_KEY,
     },
+    # The back office, as the demo psychologist (StaffSignIn psychologist@demo.psyline.local).
+    "SetWorkingHours": {
+        "timeZone": "Europe/Moscow",
+        "hours": [
+            {"weekday": day, "startTime": start, "endTime": end}
+            for day in ("MONDAY", "WEDNESDAY", "FRIDAY")
+            for start, end in (("10:00", "14:00"), ("15:00", "19:00"))
+        ],
+    },
+    "AddTimeOff": {
+        "startsAt": Fill.NOW,
+        "endsAt": Fill.WEEK_LATER,
+        "reason": "отпуск",
+        "cancelConflicting": False,
+    },
+    "RemoveTimeOff": {"id": "<a timeOff id from MySchedule>"},
+    "MySessions": {"first": 10},
 }
 FIRST_TAB = "Catalogue"
 

@@ -19,13 +19,20 @@ from graphql import (
 )
 
 from app.contract import CONTRACT_DIR, contract_operations, operations_of
+from app.core.settings import Settings
+from app.demo.identity import DEMO_STAFF
 from app.web import assets
+from models.enums import Role
+from models.identity import User
 from schema import build_schema
 from tests.catalogue.support import without_fields
+from tests.factories import fresh_token
 from tests.helpers import gql
 
 # Operations only staff may run (the console's): the care agent runs their examples.
 CONSOLE_ONLY = {o.name for o in operations_of(CONTRACT_DIR / "console.graphql")}
+# Back-office tabs of the psychologist's own schedule run as the demo psychologist.
+AS_PSYCHOLOGIST = {"MySchedule", "MySessions"}
 
 HTML = {"accept": "text/html"}
 
@@ -110,12 +117,14 @@ def _operation_name(query: str) -> str:
 
 
 async def test_the_example_variables_run_against_the_demo_data(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, settings: Settings
 ) -> None:
     """Every tab whose example needs no id from an earlier answer (no "<...>") and that
     reads (queries) runs as it opens, signed in as the demo client or care agent."""
     config = _config(await _page(client))
     tokens = {role: await _demo_token(client, role) for role in ("client", "careAgent")}
+    shrink = await User.get(email=next(e for e, r, _ in DEMO_STAFF if r is Role.PSYCHOLOGIST))
+    tokens["psychologist"] = await fresh_token(settings, shrink)
     ran = []
     for tab in config["tabs"]:
         document = parse(tab["query"])
@@ -125,6 +134,8 @@ async def test_the_example_variables_run_against_the_demo_data(
             continue
         name = _operation_name(tab["query"])
         role = "careAgent" if name in CONSOLE_ONLY else "client"
+        if name in AS_PSYCHOLOGIST:
+            role = "psychologist"
         data = await gql(client, tab["query"], json.loads(tab["variables"]), tokens[role])
         assert data, name
         ran.append(name)
@@ -132,6 +143,7 @@ async def test_the_example_variables_run_against_the_demo_data(
         ran
     )
     assert "CareQueue" in ran
+    assert set(ran) >= AS_PSYCHOLOGIST
 
 
 async def _demo_token(client: httpx.AsyncClient, role: str) -> str:
