@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -24,23 +23,11 @@ from models.catalogue import Service
 from models.enums import Role, ServiceKind
 from schema.catalogue.types import slot_id
 from tests.booking.conftest import MakePsychologist, day_at
+from tests.booking.test_concurrency import _post  # the race suite's one POST
 from tests.factories import SignedIn, signed_in
 from tests.helpers import op
 
 CLIENTS = 20
-
-
-async def _post(
-    http: httpx.AsyncClient, who: SignedIn, document: str, variables: dict[str, Any]
-) -> dict[str, Any]:
-    response = await http.post(
-        "/graphql", json={"query": document, "variables": variables}, headers=who.headers
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    assert not body.get("errors"), body["errors"]
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 @pytest.mark.parametrize("cancel", [False, True])
