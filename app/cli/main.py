@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli import documents, identity
+from app.cli import documents, identity, outbox
 from app.cli.runner import run_with_db
 from app.core.settings import ROOT, Settings, load_settings
 
-COMMAND_MODULES = (identity, documents)
+COMMAND_MODULES = (identity, documents, outbox)
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
