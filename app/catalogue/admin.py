@@ -45,6 +45,7 @@ MIN_DURATION, MAX_DURATION, DURATION_STEP = 15, 240, 5
 MAX_FULL_NAME = 160
 MAX_BIO = 4000
 MAX_PHOTO_URL = 500
+AVATARS = "/avatars/"  # our own placeholder images (app.web)
 MAX_LANGUAGES = 10
 MAX_TAGS = 30  # methods or topics of one psychologist
 MAX_SLUG = 64
@@ -120,14 +121,16 @@ def clean_position(value: int, field: str = "position") -> int:
 
 
 def clean_photo_url(value: str, field: str = "photoUrl") -> str:
-    """Empty (no photo), an https URL, or a path of ours (``/avatars/...``)."""
+    """Empty (no photo), an https URL, or one of our avatars (``/avatars/...``); never a
+    space or a backslash (``/\\host`` is another host to a browser)."""
     url = clean_text(value, field, limit=MAX_PHOTO_URL, required=False)
-    if url and not (
-        (url.startswith("https://") and len(url) > len("https://"))
-        or (url.startswith("/") and not url.startswith("//"))
-    ):
+    if not url:
+        return url
+    if any(char.isspace() or char == "\\" for char in url):
         raise _invalid(Msg.PHOTO_URL_FORMAT, field)
-    if any(char.isspace() for char in url):
+    ours = url.startswith(AVATARS) and len(url) > len(AVATARS)
+    https = url.startswith("https://") and len(url) > len("https://")
+    if not (ours or https):
         raise _invalid(Msg.PHOTO_URL_FORMAT, field)
     return url
 

@@ -24,9 +24,9 @@ NODE_SUBJECTS = frozenset({"Psychologist", "Service", "Method", "Topic"})
 
 @strawberry.type(description="A member of staff, as the audit log names them.")
 class StaffMember:
-    display_name: str
+    display_name: str = strawberry.field(description="The name the staff account shows.")
     email: str | None = strawberry.field(description="The staff account's sign-in email.")
-    role: Role
+    role: Role = strawberry.field(description="Their role now (it may have changed since).")
 
     @classmethod
     def from_user(cls, user: User) -> StaffMember:
@@ -58,7 +58,7 @@ def subject_global_id(subject_type: str, subject_id: str) -> strawberry.ID:
 
 @strawberry.type(description="One admin change: who, what, when and which fields.")
 class AuditEntry:
-    action: AuditAction
+    action: AuditAction = strawberry.field(description="What was done.")
     subject_type: str = strawberry.field(
         description="What was changed: a type name (Psychologist, Service, Method, Topic...)."
     )

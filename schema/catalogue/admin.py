@@ -29,7 +29,7 @@ strawberry.enum(
 @strawberry.type(description="A refused catalogue edit: code, message, input field at fault.")
 class CatalogueEditError(PayloadError):
     code_enum: ClassVar[type[Enum]] = CatalogueEditErrorCode
-    code: CatalogueEditErrorCode
+    code: CatalogueEditErrorCode = strawberry.field(description="Stable: branch on this.")
     message: str = strawberry.field(description="For developers; not for end users.")
     field: str | None = strawberry.field(
         default=None, description="The input field at fault (camelCase)."
@@ -45,7 +45,7 @@ def _ids(values: list[strawberry.ID] | None, type_name: str) -> list[int | None]
 
 @strawberry.input(description="A service's price from now on (bookings made keep theirs).")
 class SetServicePriceInput:
-    service_id: strawberry.ID
+    service_id: strawberry.ID = strawberry.field(description="The `id` of a Service.")
     amount: Decimal = strawberry.field(
         description="0 (free) to 1,000,000 in the service's currency, at most two decimal "
         'places, e.g. "3900.00".'
@@ -54,12 +54,14 @@ class SetServicePriceInput:
 
 @payload(CatalogueEditError, description="The result of setServicePrice.")
 class SetServicePricePayload:
-    service: Service | None = None
+    service: Service | None = strawberry.field(
+        default=None, description="The service with its new price; null when refused."
+    )
 
 
 @strawberry.input(description="A new service of a psychologist: one per kind.")
 class CreateServiceInput:
-    psychologist_id: strawberry.ID
+    psychologist_id: strawberry.ID = strawberry.field(description="The `id` of a Psychologist.")
     kind: ServiceKind = strawberry.field(description="A kind the psychologist has no service of.")
     title: str = strawberry.field(description="1 to 160 characters.")
     duration_minutes: int = strawberry.field(description="15 to 240, a multiple of 5.")
@@ -68,7 +70,7 @@ class CreateServiceInput:
 
 @strawberry.input(description="Change a service; omitted fields stay as they are.")
 class UpdateServiceInput:
-    service_id: strawberry.ID
+    service_id: strawberry.ID = strawberry.field(description="The `id` of a Service.")
     title: str | None = strawberry.field(default=None, description="1 to 160 characters.")
     duration_minutes: int | None = strawberry.field(
         default=None, description="15 to 240, a multiple of 5; booked sessions keep their times."
@@ -80,7 +82,9 @@ class UpdateServiceInput:
 
 @payload(CatalogueEditError, description="The result of createService / updateService.")
 class ServiceEditPayload:
-    service: Service | None = None
+    service: Service | None = strawberry.field(
+        default=None, description="The service as saved; null when refused."
+    )
 
 
 # --- psychologists ----------------------------------------------------------------------
@@ -88,7 +92,7 @@ class ServiceEditPayload:
 
 @strawberry.input(description="Edit a psychologist's profile; omitted fields stay as they are.")
 class UpdatePsychologistInput:
-    psychologist_id: strawberry.ID
+    psychologist_id: strawberry.ID = strawberry.field(description="The `id` of a Psychologist.")
     full_name: str | None = strawberry.field(default=None, description="1 to 160 characters.")
     bio: str | None = strawberry.field(default=None, description="At most 4,000 characters.")
     photo_url: str | None = strawberry.field(
@@ -111,7 +115,9 @@ class UpdatePsychologistInput:
 
 @payload(CatalogueEditError, description="The result of updatePsychologist.")
 class UpdatePsychologistPayload:
-    psychologist: Psychologist | None = None
+    psychologist: Psychologist | None = strawberry.field(
+        default=None, description="The profile as saved; null when refused."
+    )
 
 
 # --- methods and topics -----------------------------------------------------------------
@@ -129,7 +135,7 @@ class CreateMethodInput:
 
 @strawberry.input(description="Change a method; omitted fields stay as they are.")
 class UpdateMethodInput:
-    method_id: strawberry.ID
+    method_id: strawberry.ID = strawberry.field(description="The `id` of a Method.")
     slug: str | None = strawberry.field(default=None, description=SLUG_DOC)
     name: str | None = strawberry.field(default=None, description="1 to 120 characters.")
     description: str | None = strawberry.field(
@@ -140,7 +146,9 @@ class UpdateMethodInput:
 
 @payload(CatalogueEditError, description="The result of createMethod / updateMethod.")
 class MethodEditPayload:
-    method: Method | None = None
+    method: Method | None = strawberry.field(
+        default=None, description="The method as saved; null when refused."
+    )
 
 
 @strawberry.input(description="A new topic (a client's request).")
@@ -152,7 +160,7 @@ class CreateTopicInput:
 
 @strawberry.input(description="Change a topic; omitted fields stay as they are.")
 class UpdateTopicInput:
-    topic_id: strawberry.ID
+    topic_id: strawberry.ID = strawberry.field(description="The `id` of a Topic.")
     slug: str | None = strawberry.field(default=None, description=SLUG_DOC)
     name: str | None = strawberry.field(default=None, description="1 to 120 characters.")
     position: int | None = strawberry.field(default=None, description="Display order, 0 to 10,000.")
@@ -160,7 +168,9 @@ class UpdateTopicInput:
 
 @payload(CatalogueEditError, description="The result of createTopic / updateTopic.")
 class TopicEditPayload:
-    topic: Topic | None = None
+    topic: Topic | None = strawberry.field(
+        default=None, description="The topic as saved; null when refused."
+    )
 
 
 # --- the mutations ----------------------------------------------------------------------

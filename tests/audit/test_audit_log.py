@@ -236,14 +236,20 @@ async def test_personal_data_and_secrets_are_never_recorded(staff: Staff, field:
     assert await AuditEntry.all().count() == before
 
 
-async def test_the_record_is_part_of_the_callers_transaction(staff: Staff) -> None:
+@pytest.mark.parametrize("explicit", [True, False], ids=["using_db", "ambient"])
+async def test_the_record_is_part_of_the_callers_transaction(staff: Staff, explicit: bool) -> None:
     class Undone(Exception):
         pass
 
     async def change_then_fail() -> None:
         async with in_transaction() as conn:
             await audit.record(
-                None, AuditAction.METHOD_UPDATED, "Method", 1, {"name": ["a", "b"]}, using_db=conn
+                None,
+                AuditAction.METHOD_UPDATED,
+                "Method",
+                1,
+                {"name": ["a", "b"]},
+                using_db=conn if explicit else None,
             )
             raise Undone
 
