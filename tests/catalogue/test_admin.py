@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -647,3 +648,36 @@ async def test_topics_are_created_and_edited(client: httpx.AsyncClient, staff: S
         {"slug": [None, slug], "name": [None, "Одиночество"], "position": [None, 0]},
     )
     assert (second.action, second.changes) == (AuditAction.TOPIC_UPDATED, {"position": [0, 7]})
+
+
+async def test_service_changes_show_in_the_soonest_slots_at_once(
+    client: httpx.AsyncClient,
+    staff: Staff,
+    make_psychologist: MakePsychologist,  # noqa: F811
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    await make_psychologist(full_name=f"Скорая Сессия {tag}")
+    variables = {"first": 3, "filter": {"search": tag}}
+
+    async def soonest() -> list[dict[str, Any]]:
+        slots: list[dict[str, Any]] = (await gql(client, op("SoonestSlots"), variables))[
+            "soonestSlots"
+        ]
+        return slots
+
+    (first, *_) = await soonest()
+    service_id = first["service"]["id"]
+    assert first["service"]["price"]["amount"] == "3500.00"
+    await set_price(client, staff.admin, service_id, "4100")
+    assert {s["service"]["price"]["amount"] for s in await soonest()} == {"4100.00"}
+    longer = await edit(
+        client, "updateService", {"serviceId": service_id, "durationMinutes": 60}, staff.admin
+    )
+    assert longer["errors"] == []
+    (slot, *_) = await soonest()
+    minutes = (
+        datetime.fromisoformat(slot["endsAt"]) - datetime.fromisoformat(slot["startsAt"])
+    ).total_seconds() / 60
+    assert minutes == 60
+    await edit(client, "updateService", {"serviceId": service_id, "isActive": False}, staff.admin)
+    assert await soonest() == []
