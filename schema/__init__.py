@@ -30,9 +30,11 @@ from strawberry.types import ExecutionContext
 from app.core.db import is_unavailable
 from app.core.errors import PublicError, TopLevelCode
 from app.core.messages import Msg, locale_of
+from schema.audit.queries import AuditQuery
 from schema.booking.mutations import BookingMutation
 from schema.booking.queries import BookingQuery
 from schema.booking.types import Booking
+from schema.catalogue.admin import CatalogueAdminMutation
 from schema.catalogue.queries import CatalogueQuery
 from schema.catalogue.types import Method, Psychologist, Review, Service, Topic
 from schema.chat.mutations import ChatMutation
@@ -58,6 +60,7 @@ QUERIES: tuple[type, ...] = (
     ChatQuery,
     BookingQuery,
     CheckupQuery,
+    AuditQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IdentityMutation,
@@ -65,6 +68,7 @@ MUTATIONS: tuple[type, ...] = (
     BookingMutation,
     CheckupMutation,
     NotifyMutation,
+    CatalogueAdminMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (ChatSubscription,)
 # Node implementations that no field returns directly must still be in the schema.

@@ -77,7 +77,11 @@ def cmd_seed(args: argparse.Namespace) -> None:
     if not args.demo:
         print("nothing to do: pass --demo", file=sys.stderr)
         raise SystemExit(2)
-    from app.demo.seed import seed_demo
+    from app.demo.seed import DEMO_IN_PRODUCTION, seed_demo
+
+    if load_settings().is_production:
+        print(DEMO_IN_PRODUCTION, file=sys.stderr)
+        raise SystemExit(1)
 
     summary = run_with_db(lambda s: seed_demo(s, psychologists=args.psychologists))
     print(summary)
