@@ -352,3 +352,25 @@ def can_register_push_device(who: Principal) -> bool:
 def require_register_push_device(who: Principal) -> None:
     if not can_register_push_device(who):
         raise Forbidden(Msg.ONLY_CLIENTS_PUSH)
+
+
+# --- the back office: catalogue editing and the audit log -------------------------------
+
+
+def can_edit_catalogue(who: Principal) -> bool:
+    """Create and edit psychologists' profiles, methods, topics, services and prices."""
+    return is_admin(who)
+
+
+def require_edit_catalogue(who: Principal) -> None:
+    if not can_edit_catalogue(who):
+        raise Forbidden(Msg.CATALOGUE_ADMINS)
+
+
+def can_view_audit_log(who: Principal) -> bool:
+    return is_admin(who)
+
+
+def require_audit_log(who: Principal) -> None:
+    if not can_view_audit_log(who):
+        raise Forbidden(Msg.AUDIT_LOG_ADMINS)

@@ -30,10 +30,12 @@ from strawberry.types import ExecutionContext
 from app.core.db import is_unavailable
 from app.core.errors import PublicError, TopLevelCode
 from app.core.messages import Msg, locale_of
+from schema.audit.queries import AuditQuery
 from schema.booking.mutations import BookingMutation
 from schema.booking.queries import BookingQuery
 from schema.booking.schedule import ScheduleMutation, ScheduleQuery
 from schema.booking.types import Booking
+from schema.catalogue.admin import CatalogueAdminMutation
 from schema.catalogue.queries import CatalogueQuery
 from schema.catalogue.types import Method, Psychologist, Review, Service, Topic
 from schema.chat.mutations import ChatMutation
@@ -60,6 +62,7 @@ QUERIES: tuple[type, ...] = (
     BookingQuery,
     ScheduleQuery,
     CheckupQuery,
+    AuditQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IdentityMutation,
@@ -68,6 +71,7 @@ MUTATIONS: tuple[type, ...] = (
     ScheduleMutation,
     CheckupMutation,
     NotifyMutation,
+    CatalogueAdminMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (ChatSubscription,)
 # Node implementations that no field returns directly must still be in the schema.

@@ -25,6 +25,7 @@ DOMAINS = (
     "app.chat",
     "app.checkup",
     "app.notify",
+    "app.audit",
     "app.policy",
 )
 TOP = ("app.web", "app.cli", "app.__main__", "app.demo")

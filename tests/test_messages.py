@@ -17,6 +17,7 @@ import pytest
 from starlette.applications import Starlette
 
 from app.booking.errors import BookingErrorCode
+from app.catalogue.errors import CatalogueEditErrorCode
 from app.chat.errors import ChatErrorCode
 from app.core.errors import Refused, TopLevelCode
 from app.core.messages import Locale, Msg, for_code, negotiate
@@ -34,6 +35,7 @@ from tests.helpers import error_codes, gql, gql_raw, op
 CODE_ENUMS: tuple[type[Enum], ...] = (
     TopLevelCode,
     BookingErrorCode,
+    CatalogueEditErrorCode,
     ChatErrorCode,
     IdentityErrorCode,
     PushDeviceErrorCode,

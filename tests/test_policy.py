@@ -218,6 +218,18 @@ def test_the_request_viewer_is_a_principal(role: Role) -> None:
     assert viewer.is_staff is policy.is_care_team(actor)
 
 
+@pytest.mark.parametrize(("who", "allowed"), [(w, w == "admin") for w in WHO])
+def test_only_admins_edit_the_catalogue_and_read_the_audit_log(who: str, allowed: bool) -> None:
+    assert policy.can_edit_catalogue(WHO[who]) is allowed
+    assert policy.can_view_audit_log(WHO[who]) is allowed
+    for require in (policy.require_edit_catalogue, policy.require_audit_log):
+        if allowed:
+            require(WHO[who])
+        else:
+            with pytest.raises(Forbidden):
+                require(WHO[who])
+
+
 # --- a psychologist's own schedule (issue 14) ---------------------------------------------
 
 SCHEDULE_ACTIONS: dict[str, Callable[[policy.Principal], bool]] = {

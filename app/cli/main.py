@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli import documents, identity
+from app.cli import documents, identity, outbox
 from app.cli.runner import run_with_db
 from app.core.settings import ROOT, Settings, load_settings
 
-COMMAND_MODULES = (identity, documents)
+COMMAND_MODULES = (identity, documents, outbox)
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -77,7 +77,11 @@ def cmd_seed(args: argparse.Namespace) -> None:
     if not args.demo:
         print("nothing to do: pass --demo", file=sys.stderr)
         raise SystemExit(2)
-    from app.demo.seed import seed_demo
+    from app.demo.seed import DEMO_IN_PRODUCTION, seed_demo
+
+    if load_settings().is_production:
+        print(DEMO_IN_PRODUCTION, file=sys.stderr)
+        raise SystemExit(1)
 
     summary = run_with_db(lambda s: seed_demo(s, psychologists=args.psychologists))
     print(summary)

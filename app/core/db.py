@@ -25,6 +25,7 @@ DOMAINS: dict[str, str] = {
     "checkup": "models.checkup",
     "api": "models.api",
     "notify": "models.notify",
+    "audit": "models.audit",
 }
 
 

@@ -519,6 +519,67 @@ class Msg(Enum):
         "Only clients register devices for push notifications.",
         "Устройства для push-уведомлений регистрируют только клиенты.",
     )
+    # ---- the back office: catalogue edits (app.catalogue.errors.CatalogueEditErrorCode)
+    INVALID_PRICE = ("The price is not valid.", "Неверная цена.")
+    INVALID_DURATION = ("The duration is not valid.", "Неверная длительность.")
+    SERVICE_KIND_TAKEN = (
+        "The psychologist already has a service of this kind: edit that one (or offer it "
+        "again with isActive).",
+        "У психолога уже есть услуга этого вида: измените её (или верните через isActive).",
+    )
+    SLUG_TAKEN = ("This slug is already taken.", "Такой slug уже занят.")
+    NO_SUCH_PSYCHOLOGIST = ("No such psychologist.", "Такого психолога нет.")
+    NO_SUCH_SERVICE = ("No such service.", "Такой услуги нет.")
+    NO_SUCH_METHOD = ("No such method.", "Такого метода нет.")
+    NO_SUCH_TOPIC = ("No such topic.", "Такой темы нет.")
+    TEXT_REQUIRED = ("This field must not be empty.", "Это поле не может быть пустым.")
+    TEXT_TOO_LONG = (
+        "At most {limit} characters.",
+        "Не длиннее {limit:символа/символов}.",
+    )
+    TEXT_CONTROL_CHARACTERS = (
+        "The text holds control characters.",
+        "В тексте есть управляющие символы.",
+    )
+    TOO_MANY_ITEMS = ("At most {limit} items.", "Не больше {limit:элемента/элементов}.")
+    PRICE_RANGE = (
+        "A price is 0 to {max}.",
+        "Цена — от 0 до {max}.",
+    )
+    PRICE_DECIMALS = (
+        "A price has at most two decimal places.",
+        "У цены не больше двух знаков после запятой.",
+    )
+    DURATION_RULE = (
+        "A duration is {min} to {max} minutes, in steps of {step}.",
+        "Длительность — от {min} до {max} минут, с шагом {step}.",
+    )
+    SLUG_FORMAT = (
+        "A slug is 1 to {limit} lower-case Latin letters and digits, words joined by hyphens.",
+        "slug — от 1 до {limit:символа/символов}: строчные латинские буквы и цифры, слова "
+        "через дефис.",
+    )
+    POSITION_RANGE = ("The position is 0 to {max}.", "Позиция — от 0 до {max}.")
+    PHOTO_URL_FORMAT = (
+        "The photo is an https:// URL or a path on this service (/avatars/...), without spaces.",
+        "Фото — адрес https:// или путь на этом сервисе (/avatars/...), без пробелов.",
+    )
+    LANGUAGE_CODE = (
+        "Languages are ISO 639 codes such as ru or en.",
+        "Языки — коды ISO 639, например ru или en.",
+    )
+    CATALOGUE_ADMINS = (
+        "Only admins may edit the catalogue.",
+        "Изменять каталог могут только администраторы.",
+    )
+    AUDIT_LOG_ADMINS = (
+        "Only admins may read the audit log.",
+        "Журнал изменений видят только администраторы.",
+    )
+    AUDIT_SUBJECT_TYPE = (
+        "subjectType is a type name of at most {limit} characters.",
+        "subjectType — имя типа не длиннее {limit:символа/символов}.",
+    )
     # ---- query size ------------------------------------------------------------------
     TOO_MANY_REPEATS = (
         "`{field}` is selected more than {limit} times in one place; select it once.",

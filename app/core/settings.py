@@ -166,6 +166,9 @@ class Settings:
     # The welcome waits this long after the first sign-in: the app registers its push
     # token only once it holds a session.
     notify_welcome_delay_seconds: float = 60.0
+    # Final outbox rows (sent, failed, cancelled) are deleted after this many days by the
+    # worker (app.notify.maintenance.prune); 0 keeps them. DEAD rows wait for a human.
+    notify_retention_days: int = 30
 
     def apns_credentials(self) -> tuple[str, str, str, str] | None:
         """(key id, team id, private key PEM, bundle id) when APNs is configured."""
@@ -210,6 +213,8 @@ class Settings:
             raise SettingsError("NOTIFY_POLL_SECONDS must be between 0.05 and 60")
         if self.notify_batch_size < 1 or self.notify_max_attempts < 1:
             raise SettingsError("NOTIFY_BATCH_SIZE and NOTIFY_MAX_ATTEMPTS must be at least 1")
+        if not 0 <= self.notify_retention_days <= 3650:
+            raise SettingsError("NOTIFY_RETENTION_DAYS must be between 0 and 3650")
         if not 0 < self.notify_backoff_base_seconds <= self.notify_backoff_max_seconds:
             raise SettingsError("NOTIFY_BACKOFF_BASE_SECONDS must be > 0 and <= the max")
         if self.notify_lease_seconds <= self.push_timeout_seconds:
@@ -327,6 +332,7 @@ def load_settings() -> Settings:
         notify_backoff_max_seconds=_float(
             "NOTIFY_BACKOFF_MAX_SECONDS", defaults.notify_backoff_max_seconds
         ),
+        notify_retention_days=_int("NOTIFY_RETENTION_DAYS", defaults.notify_retention_days),
         notify_welcome_delay_seconds=_float(
             "NOTIFY_WELCOME_DELAY_SECONDS", defaults.notify_welcome_delay_seconds
         ),

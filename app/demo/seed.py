@@ -28,7 +28,15 @@ async def seed_documents() -> str | None:
     return f"{added} trusted documents registered" if added else None
 
 
+DEMO_IN_PRODUCTION = (
+    "seed --demo refuses to run in production (APP_ENV=production): demo psychologists, "
+    "clients and staff passwords would mix with real data"
+)
+
+
 async def seed_demo(settings: Settings, psychologists: int = DEFAULT_PSYCHOLOGISTS) -> str:
+    if settings.is_production:  # the command checks first; this holds for any other caller
+        raise RuntimeError(DEMO_IN_PRODUCTION)
     summaries = [
         await seed_catalogue(settings, psychologists),
         await seed_identity(settings),

@@ -5,6 +5,11 @@ new user only, so the old user's notifications never reach the new one. Moving a
 deletes the old row and writes a new one, so the new owner never sees the id the old
 owner had. Registering one's own token again is a no-op apart from ``last_seen_at``.
 
+A client holds at most ``MAX_DEVICES_PER_USER`` devices: a new one beyond that drops the
+least recently seen (tokens of reinstalled apps linger; FCM and APNs never say so until a
+push fails). It also bounds the worker's time per notification: its devices are pushed
+one after another, each within ``PUSH_TIMEOUT_SECONDS``, inside the claim's lease.
+
 Tokens are checked before anything is stored: printable, without spaces, of a sane
 length (iOS tokens hexadecimal). They are never logged.
 """
@@ -23,6 +28,7 @@ from app.core.messages import Msg
 from app.notify.errors import PushDeviceErrorCode
 from models.notify import PushDevice, PushPlatform
 
+MAX_DEVICES_PER_USER = 10
 MIN_TOKEN_LENGTH = 16
 MAX_TOKEN_LENGTH = 512
 _TOKEN = re.compile(r"[A-Za-z0-9:_\-.]+")
@@ -65,9 +71,18 @@ async def _register(user_id: int, platform: PushPlatform, token: str) -> PushDev
             return device
         if device is not None:
             await PushDevice.filter(id=device.id).delete()
-        return await PushDevice.create(
+        created = await PushDevice.create(
             user_id=user_id, platform=platform, token=token, created_at=now, last_seen_at=now
         )
+        stale = await (
+            PushDevice.filter(user_id=user_id)
+            .order_by("-last_seen_at", "-id")
+            .offset(MAX_DEVICES_PER_USER)
+            .values_list("id", flat=True)
+        )
+        if stale:
+            await PushDevice.filter(id__in=list(stale)).delete()
+        return created
 
 
 async def unregister_device(who: policy.Principal, token: str) -> bool:

@@ -21,7 +21,9 @@ try, after an exponential back-off with jitter (bounded; the service's Retry-Aft
 honoured up to the bound). A row retried ``notify_max_attempts`` times is DEAD. A
 reminder whose booking is no longer CONFIRMED (or has started) is CANCELLED unsent.
 
-Time is read from ``app.core.clock`` only; tests call ``run_once`` and move the clock.
+When idle, the loop also prunes final rows past ``notify_retention_days`` (hourly, in
+chunks: ``app.notify.maintenance``). Time is read from ``app.core.clock`` only; tests
+call ``run_once`` and move the clock.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from tortoise.transactions import in_transaction
 from app.core import clock
 from app.core.errors import raise_if_cancelled
 from app.core.settings import Settings
+from app.notify import maintenance
 from app.notify.outbox import REMINDERS
 from app.notify.providers import (
     Delivered,
@@ -117,6 +120,7 @@ class OutboxWorker:
         self._rng = rng or random.Random()  # jitter, not a secret
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._next_prune: datetime | None = None  # the first scan of a run prunes
 
     # --- one scan ---------------------------------------------------------------------
 
@@ -294,6 +298,18 @@ class OutboxWorker:
         (its key changes), while it was being sent."""
         return Notification.filter(id=row.id, key=row.key, status=NotificationStatus.PENDING)
 
+    async def prune_if_due(self) -> int:
+        """Delete final rows past ``notify_retention_days``, at most once per
+        ``PRUNE_EVERY`` and a bounded number per call; how many were deleted."""
+        days = self._settings.notify_retention_days
+        now = clock.now()
+        if days <= 0 or (self._next_prune is not None and now < self._next_prune):
+            return 0
+        self._next_prune = now + maintenance.PRUNE_EVERY
+        return await maintenance.prune(
+            timedelta(days=days), now=now, max_rows=10 * maintenance.PRUNE_CHUNK
+        )
+
     # --- the loop ---------------------------------------------------------------------
 
     def wake(self) -> None:
@@ -308,6 +324,8 @@ class OutboxWorker:
         while not self._stopping.is_set():
             try:
                 claimed = await self.run_once()
+                if claimed < batch:  # idle: housekeeping does not delay a backlog
+                    await self.prune_if_due()
             except Exception as exc:
                 raise_if_cancelled(exc)
                 log.warning("outbox scan failed: %s", type(exc).__name__)

@@ -90,6 +90,9 @@ class Service(Node):
     title: str
     duration_minutes: int
     price: Money
+    is_active: bool = strawberry.field(
+        description="False once withdrawn: not bookable (lists show active services only)."
+    )
     _row: strawberry.Private[m.Service]
 
     @classmethod
@@ -100,6 +103,7 @@ class Service(Node):
             title=row.title,
             duration_minutes=row.duration_minutes,
             price=Money.of(row.price, row.currency),
+            is_active=row.is_active,
             _row=row,
         )
 

@@ -47,7 +47,8 @@ class UnregisterPushDevicePayload:
 class NotifyMutation:
     @mutation(
         description="Registers the signed-in client's device for push notifications "
-        "(idempotent per token)."
+        "(idempotent per token). A client keeps at most 10 devices: one more drops the one "
+        "least recently registered."
     )
     async def register_push_device(
         self, info: Info, input: RegisterPushDeviceInput

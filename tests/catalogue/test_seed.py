@@ -9,6 +9,10 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from app.core.settings import Settings
 from app.demo.catalogue import (
     METHODS,
@@ -18,6 +22,7 @@ from app.demo.catalogue import (
     demo_profiles,
     seed_catalogue,
 )
+from app.demo.seed import DEMO_IN_PRODUCTION, seed_demo
 from models.catalogue import Credential, Method, Psychologist, Review, Service, Topic
 from models.enums import CredentialKind, ServiceKind, VettingStatus
 from tests.helpers import dev_env, run_in_checkout
@@ -180,3 +185,45 @@ async def test_seeding_leaves_fresh_planner_statistics(app: object, settings: Se
             "AND COALESCE(last_analyze, last_autoanalyze) IS NOT NULL"
         )
     assert rows, "no statistics for psychologists after the seed"
+
+
+def _production_env(tmp_path: Path) -> dict[str, str]:
+    """A complete production configuration (it passes the settings' checks)."""
+    pem = (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    return dev_env(
+        tmp_path,
+        APP_ENV="production",
+        DATABASE_URL=f"sqlite://{tmp_path / 'prod.sqlite3'}",
+        JWT_PRIVATE_KEY=pem,
+        VIDEO_APP_SECRET="p" * 40,
+        PUBLIC_BASE_URL="https://api.psyline.example",
+        ALLOWED_HOSTS="api.psyline.example",
+        ALLOWED_ORIGINS="https://app.clinic.example",
+    )
+
+
+def test_seed_demo_refuses_to_run_in_production(tmp_path: Path) -> None:
+    env = _production_env(tmp_path)
+    result = run_in_checkout([sys.executable, "-W", "ignore", "-m", "app", "seed", "--demo"], env)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "refuses to run in production" in lines[0]
+    assert result.stdout == ""
+    assert not (tmp_path / "prod.sqlite3").exists()  # not even opened
+
+
+async def test_the_demo_seed_refuses_production_settings_from_any_caller(
+    settings: Settings,
+) -> None:
+    with pytest.raises(RuntimeError) as refused:
+        await seed_demo(settings.with_(env="production"), psychologists=1)
+    assert str(refused.value) == DEMO_IN_PRODUCTION

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from websockets.asyncio.client import connect
 from app.booking import schedule as schedule_svc
 from app.booking import service as booking_svc
 from app.booking.service import SlotRef
+from app.catalogue import admin as catalogue_admin
 from app.catalogue import reviews as reviews_svc
 from app.chat import service as chat_svc
 from app.checkup import service as checkup_svc
@@ -32,7 +34,7 @@ from app.runtime import Runtime
 from models.booking import Booking, BookingStatus
 from models.catalogue import Psychologist, Service
 from models.chat import Message
-from models.enums import Role
+from models.enums import Role, ServiceKind
 from models.notify import PushPlatform
 from schema import build_schema
 from schema.catalogue.types import slot_id
@@ -360,6 +362,47 @@ SERVICE_REFUSALS: dict[str, tuple[type[Exception], ServiceCall] | str] = {
         lambda w, s, rt: chat_svc.assign_conversation(
             _as(w.owner), _conversation(w), rt.chat.pubsub
         ),
+    ),
+    # the back office's catalogue edits: admins only
+    "setServicePrice": (
+        Forbidden,
+        lambda w, s, rt: catalogue_admin.set_service_price(_as(w.agent), w.service.id, Decimal(1)),
+    ),
+    "createService": (
+        Forbidden,
+        lambda w, s, rt: catalogue_admin.create_service(
+            _as(w.other_psychologist), w.psychologist.id, ServiceKind.CHECKUP, "x", 30, Decimal(0)
+        ),
+    ),
+    "updateService": (
+        Forbidden,
+        lambda w, s, rt: catalogue_admin.update_service(
+            _as(w.owner), w.service.id, is_active=False
+        ),
+    ),
+    "updatePsychologist": (
+        Forbidden,
+        lambda w, s, rt: catalogue_admin.update_psychologist(
+            _as(w.other_psychologist),
+            w.psychologist.id,
+            catalogue_admin.ProfileChanges(full_name="Чужой"),
+        ),
+    ),
+    "createMethod": (
+        Forbidden,
+        lambda w, s, rt: catalogue_admin.create_method(_as(w.agent), "agents-method", "X"),
+    ),
+    "updateMethod": (
+        Forbidden,
+        lambda w, s, rt: catalogue_admin.update_method(_as(w.stranger), 1, name="X"),
+    ),
+    "createTopic": (
+        Forbidden,
+        lambda w, s, rt: catalogue_admin.create_topic(_as(w.other_psychologist), "x-topic", "X"),
+    ),
+    "updateTopic": (
+        Forbidden,
+        lambda w, s, rt: catalogue_admin.update_topic(_as(w.agent), 1, name="X"),
     ),
 }
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
+import time_machine
 
+from app.core import clock
 from app.core.messages import Msg
 from app.core.settings import Settings
 from models.enums import Role
@@ -147,3 +151,24 @@ async def test_only_signed_in_clients_register_devices(
     refused = await gql_raw(client, UNREGISTER, {"token": variables["token"]})
     assert error_codes(refused) == ["UNAUTHENTICATED"]
     assert not await PushDevice.filter(token=variables["token"]).exists()
+
+
+async def test_a_client_keeps_the_ten_most_recently_seen_devices(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from app.notify.devices import MAX_DEVICES_PER_USER
+
+    # given a client with the most devices a client holds, the first one seen again last
+    me = await signed_in(settings)
+    tokens = [android_token() for _ in range(MAX_DEVICES_PER_USER + 1)]
+    start = clock.now()
+    for second, token in enumerate(tokens[:MAX_DEVICES_PER_USER]):
+        with time_machine.travel(start + timedelta(seconds=second), tick=False):
+            assert (await register(client, me, token))["errors"] == []
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        await register(client, me, tokens[0])
+        # when one more registers
+        await register(client, me, tokens[-1])
+    # then the least recently seen one is dropped, the rest stay
+    kept = set(await PushDevice.filter(user_id=me.user.id).values_list("token", flat=True))
+    assert kept == set(tokens) - {tokens[1]}
