@@ -46,6 +46,7 @@ from schema.cost import DEFAULT_BUDGET, Budget, RequestLimits
 from schema.executor import PsylineExecutor
 from schema.identity.mutations import IdentityMutation
 from schema.identity.queries import IdentityQuery
+from schema.kpi.queries import KpiQuery
 from schema.notify.mutations import NotifyMutation
 from schema.root import NodeQuery
 from schema.usage import CountDeprecatedUsage
@@ -58,6 +59,7 @@ QUERIES: tuple[type, ...] = (
     ChatQuery,
     BookingQuery,
     CheckupQuery,
+    KpiQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IdentityMutation,

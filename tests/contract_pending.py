@@ -34,7 +34,6 @@ PENDING: dict[str, str] = {
     "ApprovePsychologist": _BACKOFFICE,
     "SuspendPsychologist": _BACKOFFICE,
     "SetServicePrice": _BACKOFFICE,
-    "PartnerMetrics": _BACKOFFICE,
     # console.graphql
     "RiskAlerts": _SAFETY,
     "RiskQueue": _SAFETY,

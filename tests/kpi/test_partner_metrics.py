@@ -1,0 +1,462 @@
+"""``partnerMetrics`` against a known history, built through the services with a moved clock.
+
+Given two partners and their clients' sign-ins, bookings, sessions held or missed,
+checkups, reviews and care-chat waits, all far in the future (a period no other test
+reaches, so "every partner" holds this history only), when an admin asks for the
+figures, then every figure is exactly what the history says, on SQLite and PostgreSQL;
+with the same number of SQL statements for an empty, a small and a larger history.
+An admin scoped to a partner sees that partner only; other roles are refused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import time_machine
+from starlette.applications import Starlette
+
+from app.booking import service as bookings
+from app.booking.service import SlotRef
+from app.catalogue import reviews
+from app.chat import service as chat
+from app.checkup import service as checkups
+from app.core.settings import Settings
+from app.identity.staff import create_staff
+from app.identity.viewer import Viewer
+from app.runtime import Runtime
+from models.booking import BookingStatus
+from models.catalogue import Psychologist, Service
+from models.chat import Conversation
+from models.enums import Role, ServiceKind
+from models.identity import Partner, User
+from schema.relay import to_global_id
+from tests.booking.conftest import MakePsychologist
+from tests.factories import SignedIn, fresh_token, next_phone, signed_in
+from tests.helpers import count_sql, error_codes, gql, gql_raw, op
+from tests.identity.support import FakePartner, make_partner, sign_in
+
+# Each history has a window of its own, years ahead: no other test reaches it, and a kept
+# PostgreSQL test database holds an earlier run's history at another random place.
+WINDOW_DAYS = 20
+_START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+    days=3000 + WINDOW_DAYS * secrets.randbelow(2000)
+)
+_windows = itertools.count()
+FROM = _START - timedelta(days=30)  # for the tests without a history
+TO = FROM + timedelta(days=7)
+
+
+def new_window() -> datetime:
+    """Day 0 of a new history: a UTC midnight."""
+    return _START + timedelta(days=WINDOW_DAYS * next(_windows))
+
+
+def viewer(user: User) -> Viewer:
+    return Viewer(user.id, user.role, "kpi-test", datetime.max.replace(tzinfo=UTC))
+
+
+@dataclass
+class History:
+    """Drives the services at chosen moments (the clock frozen there)."""
+
+    client: httpx.AsyncClient
+    settings: Settings
+    runtime: Runtime
+    p: Psychologist
+    shrink: SignedIn
+    agent: SignedIn
+    session: Service
+    checkup: Service
+    d: datetime = field(default_factory=new_window)
+    users: dict[str, User] = field(default_factory=dict)
+
+    def at(self, day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+        return self.d + timedelta(days=day, hours=hour, minutes=minute, seconds=second)
+
+    def local(self, day: int) -> str:
+        return (self.d.date() + timedelta(days=day)).isoformat()
+
+    @property
+    def period(self) -> tuple[datetime, datetime]:
+        """Days 0 to 6: ``[day 0, day 7)``."""
+        return self.d, self.d + timedelta(days=7)
+
+    def days(self, counts: dict[int, int]) -> list[dict[str, Any]]:
+        """Per local date of the period in UTC+3 or UTC+10: days 0 to 7 (its end is day 7)."""
+        return [{"date": self.local(d), "count": counts.get(d, 0)} for d in range(8)]
+
+    async def register(self, name: str, partner: FakePartner, when: datetime) -> User:
+        phone = next_phone()
+        with time_machine.travel(when, tick=False):
+            signed = await sign_in(self.client, partner.mint(phone))
+        assert signed["errors"] == [], signed
+        assert signed["viewer"]["isNewUser"]
+        user = await User.get(phone_e164=phone)
+        self.users[name] = user
+        return user
+
+    async def book(self, name: str, service: Service, start: datetime, when: datetime) -> int:
+        with time_machine.travel(when, tick=False):
+            row = await bookings.book_slot(
+                self.settings,
+                viewer(self.users[name]),
+                SlotRef(self.p.id, service.id, start),
+                uuid.uuid4().hex,
+            )
+        return row.id
+
+    async def complete(self, booking_id: int, when: datetime, status: BookingStatus) -> None:
+        with time_machine.travel(when, tick=False):
+            await bookings.finish_booking(viewer(self.shrink.user), booking_id, status)
+
+    async def held(self, name: str, start: datetime, booked: datetime) -> int:
+        """A session booked at ``booked``, held at ``start`` and closed 55 minutes later."""
+        booking_id = await self.book(name, self.session, start, booked)
+        await self.complete(booking_id, start + timedelta(minutes=55), BookingStatus.COMPLETED)
+        return booking_id
+
+    async def checkup_done(self, name: str, start: datetime, booked: datetime) -> int:
+        booking_id = await self.book(name, self.checkup, start, booked)
+        with time_machine.travel(start + timedelta(minutes=5), tick=False):
+            await checkups.complete_checkup(
+                self.settings,
+                viewer(self.shrink.user),
+                booking_id,
+                "Когнитивно-поведенческая терапия, десять встреч.",
+                [],
+                [],
+            )
+        return booking_id
+
+    async def review(self, name: str, booking_id: int, rating: int, when: datetime) -> None:
+        with time_machine.travel(when, tick=False):
+            await reviews.leave_review(viewer(self.users[name]), booking_id, rating, None)
+
+    async def _say(self, author: User, conversation_id: int, when: datetime) -> None:
+        with time_machine.travel(when, tick=False):
+            await chat.send_message(
+                viewer(author),
+                conversation_id,
+                "Здравствуйте!",
+                uuid.uuid4().hex,
+                sla_seconds=self.settings.care_sla_seconds,
+                broker=self.runtime.chat.pubsub,
+                limiter=self.runtime.limits,
+            )
+
+    async def wait(self, name: str, asked: datetime, answered: datetime) -> None:
+        """The client writes to the care team; an agent answers."""
+        user = self.users[name]
+        conversation = await Conversation.get(client_id=user.id)
+        await self._say(user, conversation.id, asked)
+        await self._say(self.agent.user, conversation.id, answered)
+
+
+async def _admin(partner: Partner | None = None) -> User:
+    email = f"kpi-{uuid.uuid4().hex[:10]}@admin.test"
+    return await create_staff(
+        email,
+        Role.ADMIN,
+        "a long enough password",
+        partner=partner.name if partner is not None else None,
+    )
+
+
+async def _metrics(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    user: User,
+    partner: Partner | None = None,
+    *,
+    h: History,
+    raw: bool = False,
+) -> dict[str, Any]:
+    """The figures of ``h``'s period, asked two days after it."""
+    start, end = h.period
+    variables: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat()}
+    if partner is not None:
+        variables["partnerId"] = to_global_id("Partner", partner.id)
+    with time_machine.travel(end + timedelta(days=2), tick=False):
+        token = await fresh_token(settings, user)
+        if raw:
+            return await gql_raw(client, op("PartnerMetrics"), variables, token)
+        data = await gql(client, op("PartnerMetrics"), variables, token)
+    result: dict[str, Any] = data["partnerMetrics"]
+    return result
+
+
+def _by_status(**counts: int) -> list[dict[str, Any]]:
+    return [{"status": s.value, "count": counts.get(s.value, 0)} for s in BookingStatus]
+
+
+@pytest.fixture
+async def history(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    app: Starlette,
+    make_psychologist: MakePsychologist,
+) -> tuple[History, Partner, Partner]:
+    ours = await make_partner()  # Europe/Moscow (UTC+3), the default
+    theirs = await make_partner()
+    await Partner.filter(id=theirs.partner.id).update(timezone="Asia/Vladivostok")  # UTC+10
+    shrink = await signed_in(settings, Role.PSYCHOLOGIST)
+    p = await make_psychologist(
+        user_id=shrink.user.id, kinds=(ServiceKind.SESSION, ServiceKind.CHECKUP), horizon=60
+    )
+    h = History(
+        client,
+        settings,
+        app.state.runtime,
+        p,
+        shrink,
+        await signed_in(settings, Role.CARE_AGENT),
+        await Service.get(psychologist_id=p.id, kind=ServiceKind.SESSION),
+        await Service.get(psychologist_id=p.id, kind=ServiceKind.CHECKUP),
+    )
+
+    # E signed in before the period; a session before it and one in it.
+    await h.register("E", ours, h.at(-3, 12))
+    e1 = await h.held("E", h.at(-1, 9), booked=h.at(-3, 12, 5))
+    await h.review("E", e1, 2, h.at(-1, 10))  # before the period: not counted
+    await h.held("E", h.at(1, 9), booked=h.at(-1, 10, 5))
+
+    # A: a checkup an hour after signing in, then two sessions booked right after it.
+    await h.register("A", ours, h.at(0, 9))  # 12:00 in Moscow, day 0
+    await h.wait("A", h.at(0, 9, 1), h.at(0, 9, 3))  # answered in 120 s: within the SLA
+    await h.checkup_done("A", h.at(0, 10), booked=h.at(0, 9, 5))
+    a1 = await h.book("A", h.session, h.at(1, 12), h.at(0, 10, 10))  # converts the checkup
+    a2 = await h.book("A", h.session, h.at(2, 12), h.at(0, 10, 11))
+    await h.complete(a1, h.at(1, 12, 55), BookingStatus.COMPLETED)
+    await h.complete(a2, h.at(2, 12, 55), BookingStatus.COMPLETED)
+    await h.review("A", a1, 5, h.at(1, 13, 5))
+
+    # B signs in at 22:30 UTC: 01:30 the next day in Moscow.
+    await h.register("B", ours, h.at(0, 22, 30))
+    await h.wait("B", h.at(0, 22, 31), h.at(0, 22, 41))  # 600 s: late
+    b1 = await h.held("B", h.at(1, 2), booked=h.at(0, 22, 35))  # 210 minutes after signing in
+    await h.review("B", b1, 3, h.at(1, 3, 5))
+
+    # C: a session two hours after signing in; a checkup later, but the session C booked
+    # next was booked before it (no conversion) and is held after the period.
+    await h.register("C", ours, h.at(2, 8))
+    await h.wait("C", h.at(2, 8, 1), h.at(2, 9, 1))  # 3600 s: late
+    c1 = await h.held("C", h.at(2, 10), booked=h.at(2, 8, 5))
+    await h.review("C", c1, 4, h.at(2, 11))
+    c_later = await h.book("C", h.session, h.at(8, 10), h.at(2, 10, 55))
+    await h.checkup_done("C", h.at(3, 10), booked=h.at(2, 10, 56))
+    await h.complete(c_later, h.at(8, 10, 55), BookingStatus.COMPLETED)
+
+    # H signs in at 21:30 UTC (00:30 the next day in Moscow) and cancels in time.
+    await h.register("H", ours, h.at(1, 21, 30))
+    h1 = await h.book("H", h.session, h.at(6, 15), h.at(1, 21, 40))
+    with time_machine.travel(h.at(1, 21, 45), tick=False):
+        await bookings.cancel_booking(settings, viewer(h.users["H"]), h1)
+
+    # F: a late cancellation, a no-show and a rescheduled booking still ahead.
+    await h.register("F", ours, h.at(3, 9))
+    f1 = await h.book("F", h.session, h.at(4, 10), h.at(3, 9, 5))
+    f2 = await h.book("F", h.session, h.at(5, 10), h.at(3, 9, 6))
+    f3 = await h.book("F", h.session, h.at(6, 10), h.at(3, 9, 7))
+    with time_machine.travel(h.at(3, 9, 8), tick=False):
+        await bookings.reschedule_booking(
+            settings, viewer(h.users["F"]), f3, SlotRef(p.id, h.session.id, h.at(6, 12))
+        )
+    with time_machine.travel(h.at(4, 9), tick=False):  # an hour before: late
+        await bookings.cancel_booking(settings, viewer(h.users["F"]), f1)
+    await h.complete(f2, h.at(5, 11), BookingStatus.NO_SHOW)
+
+    # J: a session 30 minutes after signing in.
+    await h.register("J", ours, h.at(5, 11, 30))
+    await h.held("J", h.at(5, 12), booked=h.at(5, 11, 35))
+
+    # G signs in through the other partner (01:00 the next day in Vladivostok).
+    await h.register("G", theirs, h.at(1, 15))
+    await h.wait("G", h.at(1, 15, 1), h.at(1, 15, 1, 30))  # 30 s
+    g1 = await h.held("G", h.at(2, 14), booked=h.at(1, 15, 5))  # 23 hours after signing in
+    await h.review("G", g1, 1, h.at(2, 15))
+    return h, ours.partner, theirs.partner
+
+
+async def test_every_figure_of_a_known_history(
+    client: httpx.AsyncClient, settings: Settings, history: tuple[History, Partner, Partner]
+) -> None:
+    h, ours, theirs = history
+    admin = await _admin()
+
+    figures = await _metrics(client, settings, admin, ours, h=h)
+
+    assert figures == {
+        # A (day 0), B (day 1 in Moscow), C and H (day 2), F (day 3), J (day 5); the
+        # period's last three hours are day 7 in Moscow. E signed in before.
+        "registrations": 6,
+        "registrationsByDay": h.days({0: 1, 1: 1, 2: 2, 3: 1, 5: 1}),
+        # J 30, A 60 (the checkup is the first consultation), C 120, B 210 minutes; E's
+        # first consultation was before the period, F's and H's never took place.
+        "timeToFirstConsultation": {"clients": 4, "medianMinutes": 90.0, "p90Minutes": 210.0},
+        # A and E of A, B, C, E, J: C's second session is after `to`, checkups are no sessions.
+        "repeatRate": 0.4,
+        # 120, 600 and 3600 seconds; one in time.
+        "careFirstResponse": {"answered": 3, "medianSeconds": 600.0, "withinSlaShare": 1 / 3},
+        # 5, 3, 4 (E's 2 is before the period, G is the other partner's)
+        "reviews": {"count": 3, "averageRating": 4.0, "positiveShare": 2 / 3},
+        "bookingsByStatus": _by_status(
+            COMPLETED=8, LATE_CANCELLED=1, NO_SHOW=1, RESCHEDULED=1, CONFIRMED=1, CANCELLED=1
+        ),
+        "lateCancellationRate": 1 / 12,  # of the 12 bookings that are not RESCHEDULED
+        "noShowRate": 1 / 9,  # of the 9 COMPLETED or NO_SHOW
+        "checkupToSessionConversion": 0.5,  # A booked a session after the checkup, C before
+    }
+
+    # The other partner: their day is Vladivostok's.
+    figures = await _metrics(client, settings, admin, theirs, h=h)
+    assert figures["registrations"] == 1
+    assert figures["registrationsByDay"] == h.days({2: 1})
+    assert figures["timeToFirstConsultation"] == {
+        "clients": 1,
+        "medianMinutes": 1380.0,
+        "p90Minutes": 1380.0,
+    }
+    assert figures["repeatRate"] == 0.0
+    assert figures["careFirstResponse"] == {
+        "answered": 1,
+        "medianSeconds": 30.0,
+        "withinSlaShare": 1.0,
+    }
+    assert figures["reviews"] == {"count": 1, "averageRating": 1.0, "positiveShare": 0.0}
+    assert figures["bookingsByStatus"] == _by_status(COMPLETED=1)
+    assert figures["lateCancellationRate"] == 0.0
+    assert figures["noShowRate"] == 0.0
+    assert figures["checkupToSessionConversion"] is None  # no checkup: no denominator
+
+    # Every partner together, in the service's zone (Moscow): G signed in on day 1 there.
+    figures = await _metrics(client, settings, admin, h=h)
+    assert figures["registrations"] == 7
+    assert figures["registrationsByDay"] == h.days({0: 1, 1: 2, 2: 2, 3: 1, 5: 1})
+    assert figures["timeToFirstConsultation"] == {
+        "clients": 5,
+        "medianMinutes": 120.0,
+        "p90Minutes": 1380.0,
+    }
+    assert figures["careFirstResponse"] == {
+        "answered": 4,
+        "medianSeconds": 360.0,
+        "withinSlaShare": 0.5,
+    }
+    assert figures["reviews"]["count"] == 4
+    assert figures["repeatRate"] == 2 / 6
+
+
+async def test_the_statement_count_does_not_grow_with_the_history(
+    client: httpx.AsyncClient, settings: Settings, history: tuple[History, Partner, Partner]
+) -> None:
+    h, ours, theirs = history
+    empty = (await make_partner()).partner
+    admin = await _admin()
+    counts = []
+    for partner in (empty, theirs, ours, None):
+        with count_sql() as sql:
+            await _metrics(client, settings, admin, partner, h=h)
+        counts.append(sql.count)
+    # fresh_token's own statements are in each count too, the same every time; every
+    # partner together needs no partner row.
+    assert counts[0] == counts[1] == counts[2] == counts[3] + 1, counts
+
+
+async def test_a_scoped_admin_sees_their_partner_only(
+    client: httpx.AsyncClient, settings: Settings, history: tuple[History, Partner, Partner]
+) -> None:
+    h, ours, theirs = history
+    scoped = await _admin(ours)
+    assert scoped.scope_partner_id == ours.id
+
+    mine = await _metrics(client, settings, scoped, h=h)  # no partnerId: their own
+    assert mine["registrations"] == 6
+    assert mine == await _metrics(client, settings, scoped, ours, h=h)
+    refused = await _metrics(client, settings, scoped, theirs, h=h, raw=True)
+    assert error_codes(refused) == ["FORBIDDEN"]
+    assert refused["data"] is None
+
+    # An unscoped admin sees either, or both.
+    unscoped = await _admin()
+    assert (await _metrics(client, settings, unscoped, theirs, h=h))["registrations"] == 1
+    assert (await _metrics(client, settings, unscoped, h=h))["registrations"] == 7
+
+
+async def test_the_partner_node_is_for_admins_who_see_it(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    ours, theirs = (await make_partner()).partner, (await make_partner()).partner
+    query = "query N($id: ID!) { node(id: $id) { ... on Partner { name timeZone } } }"
+    scoped = await fresh_token(settings, await _admin(ours))
+    unscoped = await fresh_token(settings, await _admin())
+    agent = (await signed_in(settings, Role.CARE_AGENT)).token
+
+    def ask(partner: Partner, token: str) -> Any:
+        return gql(client, query, {"id": to_global_id("Partner", partner.id)}, token)
+
+    assert (await ask(ours, scoped))["node"] == {"name": ours.name, "timeZone": "Europe/Moscow"}
+    assert (await ask(theirs, scoped))["node"] is None
+    assert (await ask(theirs, unscoped))["node"]["name"] == theirs.name
+    assert (await ask(ours, agent))["node"] is None
+
+
+@pytest.mark.parametrize("role", [Role.CLIENT, Role.PSYCHOLOGIST, Role.CARE_AGENT])
+async def test_other_roles_are_refused(
+    client: httpx.AsyncClient, settings: Settings, role: Role
+) -> None:
+    who = await signed_in(settings, role)
+    variables = {"from": FROM.isoformat(), "to": TO.isoformat()}
+    body = await gql_raw(client, op("PartnerMetrics"), variables, who.token)
+    assert error_codes(body) == ["FORBIDDEN"]
+    assert body["data"] is None
+    body = await gql_raw(client, op("PartnerMetrics"), variables)
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "partner_id"),
+    [
+        pytest.param("2031-01-02T00:00:00+00:00", "2031-01-01T00:00:00+00:00", None, id="reversed"),
+        pytest.param("2031-01-01T00:00:00+00:00", "2031-01-01T00:00:00+00:00", None, id="empty"),
+        pytest.param("2031-01-01T00:00:00+00:00", "2032-01-03T00:00:00+00:00", None, id="too-long"),
+        pytest.param("2031-01-01T00:00:00", "2031-01-02T00:00:00", None, id="no-offset"),
+        pytest.param("2031-01-01T00:00:00Z", "2031-01-02T00:00:00Z", "bm90LWFuLWlk", id="bad-id"),
+        pytest.param(
+            "2031-01-01T00:00:00Z",
+            "2031-01-02T00:00:00Z",
+            to_global_id("Booking", 1),
+            id="other-type-id",
+        ),
+        pytest.param(
+            "2031-01-01T00:00:00Z",
+            "2031-01-02T00:00:00Z",
+            to_global_id("Partner", 10**12),
+            id="unknown-partner",
+        ),
+    ],
+)
+async def test_bad_periods_and_ids_are_refused(
+    client: httpx.AsyncClient, settings: Settings, start: str, end: str, partner_id: str | None
+) -> None:
+    token = await fresh_token(settings, await _admin())
+    variables = {"from": start, "to": end, "partnerId": partner_id}
+    body = await gql_raw(client, op("PartnerMetrics"), variables, token, {"Accept-Language": "en"})
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
+    assert body["data"] is None
+
+
+async def test_a_year_is_the_longest_period(client: httpx.AsyncClient, settings: Settings) -> None:
+    token = await fresh_token(settings, await _admin((await make_partner()).partner))
+    variables = {"from": "2031-01-01T00:00:00+03:00", "to": "2032-01-02T00:00:00+03:00"}
+    data = await gql(client, op("PartnerMetrics"), variables, token)
+    days = data["partnerMetrics"]["registrationsByDay"]
+    assert len(days) == 366
+    assert days[0] == {"date": "2031-01-01", "count": 0}
+    assert days[-1]["date"] == date(2032, 1, 1).isoformat()
