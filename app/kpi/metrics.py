@@ -237,12 +237,11 @@ def _first_consultations(q: _Query) -> str:
     period: the start ``s`` (epoch) and the seconds from the first sign-in ``v``."""
     done = BookingStatus.COMPLETED.value
     return (
-        f"SELECT f.s AS s, f.s - {epoch('c.created_at')} AS v FROM ("  # noqa: S608
-        f"SELECT b.client_id, b.starts_at, {epoch('b.starts_at')} AS s, ROW_NUMBER() OVER ("
-        "PARTITION BY b.client_id ORDER BY b.starts_at, b.id) AS k "
-        f"FROM bookings b WHERE b.status = {q.bind(done)}"
-        f") f JOIN ({q.clients()}) c ON c.id = f.client_id "
-        f"WHERE f.k = 1 AND {q.within('f.starts_at')}"
+        f"SELECT f.s AS s, f.s - f.signed_in AS v FROM ("  # noqa: S608
+        f"SELECT b.starts_at, {epoch('b.starts_at')} AS s, {epoch('c.created_at')} AS signed_in, "
+        "ROW_NUMBER() OVER (PARTITION BY b.client_id ORDER BY b.starts_at, b.id) AS k "
+        f"FROM bookings b JOIN ({q.clients()}) c ON c.id = b.client_id "
+        f"WHERE b.status = {q.bind(done)}) f WHERE f.k = 1 AND {q.within('f.starts_at')}"
     )
 
 
