@@ -104,7 +104,9 @@ class PartnerReviews:
 
 @strawberry.type(description="How many bookings have one status.")
 class StatusCount:
-    status: BookingStatus  # type: ignore[valid-type]
+    status: BookingStatus = strawberry.field(  # type: ignore[valid-type]
+        description="The booking status counted."
+    )
     count: int = strawberry.field(description="Bookings with that status now.")
 
 
@@ -128,18 +130,24 @@ class PartnerMetrics:
         description="`registrations` per local date of the first sign-in, every date the "
         "period touches in order, days without registrations included (count 0)."
     )
-    time_to_first_consultation: TimeToFirstConsultation
+    time_to_first_consultation: TimeToFirstConsultation = strawberry.field(
+        description="From first sign-in to the first consultation that took place."
+    )
     time_to_first_consultation_by_day: list[DayMedian] = strawberry.field(
         description="`timeToFirstConsultation` per local date of the consultation's start, "
         "every date the period touches in order, days without any included (clients 0)."
     )
     repeat_rate: float | None = strawberry.field(
-        description="Clients with two or more completed sessions in total (of a session "
-        "service: not a checkup; counted from their first up to `to`, excluded) / the "
-        "partner's clients with a completed session that started in the period. " + SHARE
+        description="Of the partner's clients with a COMPLETED session (a session service, "
+        f"not a checkup) that started in the period, {PERIOD}, the share with two or more "
+        "COMPLETED sessions in total, counting every one that started before `to`. " + SHARE
     )
-    care_first_response: CareFirstResponse
-    reviews: PartnerReviews
+    care_first_response: CareFirstResponse = strawberry.field(
+        description="How fast the care team first answered the partner's clients."
+    )
+    reviews: PartnerReviews = strawberry.field(
+        description="What the partner's clients said of their sessions."
+    )
     bookings_by_status: list[StatusCount] = strawberry.field(
         description=f"The partner's clients' bookings that start in the period, {PERIOD}, "
         "by their status now; every status, in a fixed order, zeros included."
