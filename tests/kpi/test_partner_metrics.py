@@ -62,6 +62,32 @@ def viewer(user: User) -> Viewer:
     return Viewer(user.id, user.role, "kpi-test", datetime.max.replace(tzinfo=UTC))
 
 
+async def register(client: httpx.AsyncClient, partner: FakePartner, when: datetime) -> User:
+    """A new client, signed in through ``partner`` at ``when``."""
+    phone = next_phone()
+    with time_machine.travel(when, tick=False):
+        signed = await sign_in(client, partner.mint(phone))
+    assert signed["errors"] == [], signed
+    assert signed["viewer"]["isNewUser"]
+    return await User.get(phone_e164=phone)
+
+
+async def say(
+    settings: Settings, runtime: Runtime, author: User, conversation_id: int, when: datetime
+) -> None:
+    """A care-chat message at ``when``: a client's opens a wait, the care team's answers it."""
+    with time_machine.travel(when, tick=False):
+        await chat.send_message(
+            viewer(author),
+            conversation_id,
+            "Здравствуйте!",
+            uuid.uuid4().hex,
+            sla_seconds=settings.care_sla_seconds,
+            broker=runtime.chat.pubsub,
+            limiter=runtime.limits,
+        )
+
+
 @dataclass
 class History:
     """Drives the services at chosen moments (the clock frozen there)."""
@@ -93,14 +119,8 @@ class History:
         return [{"date": self.local(d), "count": counts.get(d, 0)} for d in range(8)]
 
     async def register(self, name: str, partner: FakePartner, when: datetime) -> User:
-        phone = next_phone()
-        with time_machine.travel(when, tick=False):
-            signed = await sign_in(self.client, partner.mint(phone))
-        assert signed["errors"] == [], signed
-        assert signed["viewer"]["isNewUser"]
-        user = await User.get(phone_e164=phone)
-        self.users[name] = user
-        return user
+        self.users[name] = await register(self.client, partner, when)
+        return self.users[name]
 
     async def book(self, name: str, service: Service, start: datetime, when: datetime) -> int:
         with time_machine.travel(when, tick=False):
@@ -139,24 +159,12 @@ class History:
         with time_machine.travel(when, tick=False):
             await reviews.leave_review(viewer(self.users[name]), booking_id, rating, None)
 
-    async def _say(self, author: User, conversation_id: int, when: datetime) -> None:
-        with time_machine.travel(when, tick=False):
-            await chat.send_message(
-                viewer(author),
-                conversation_id,
-                "Здравствуйте!",
-                uuid.uuid4().hex,
-                sla_seconds=self.settings.care_sla_seconds,
-                broker=self.runtime.chat.pubsub,
-                limiter=self.runtime.limits,
-            )
-
     async def wait(self, name: str, asked: datetime, answered: datetime) -> None:
         """The client writes to the care team; an agent answers."""
         user = self.users[name]
         conversation = await Conversation.get(client_id=user.id)
-        await self._say(user, conversation.id, asked)
-        await self._say(self.agent.user, conversation.id, answered)
+        await say(self.settings, self.runtime, user, conversation.id, asked)
+        await say(self.settings, self.runtime, self.agent.user, conversation.id, answered)
 
 
 async def _admin(partner: Partner | None = None) -> User:
@@ -460,3 +468,34 @@ async def test_a_year_is_the_longest_period(client: httpx.AsyncClient, settings:
     assert len(days) == 366
     assert days[0] == {"date": "2031-01-01", "count": 0}
     assert days[-1]["date"] == date(2032, 1, 1).isoformat()
+
+
+async def test_a_wait_counts_once_answered_or_overdue(
+    client: httpx.AsyncClient, settings: Settings, app: Starlette
+) -> None:
+    """As careStats: an open wait not yet due is left out; once overdue it counts, unanswered."""
+    partner = await make_partner()
+    agent = await signed_in(settings, Role.CARE_AGENT)
+    runtime = app.state.runtime
+    d = new_window()
+    at = lambda minute: d + timedelta(hours=10, minutes=minute)  # noqa: E731
+    user = await register(client, partner, at(0))
+    conversation = await Conversation.get(client_id=user.id)
+    await say(settings, runtime, user, conversation.id, at(1))
+    admin = await _admin(partner.partner)
+    variables = {"from": d.isoformat(), "to": (d + timedelta(days=1)).isoformat()}
+
+    async def care_at(when: datetime) -> dict[str, Any]:
+        with time_machine.travel(when, tick=False):
+            token = await fresh_token(settings, admin)
+            data = await gql(client, op("PartnerMetrics"), variables, token)
+        result: dict[str, Any] = data["partnerMetrics"]["careFirstResponse"]
+        return result
+
+    open_ = {"answered": 0, "medianSeconds": None, "withinSlaShare": None}
+    assert await care_at(at(5) + timedelta(seconds=59)) == open_  # due at 10:06:00
+    overdue = {"answered": 0, "medianSeconds": None, "withinSlaShare": 0.0}
+    assert await care_at(at(6)) == overdue
+    await say(settings, runtime, agent.user, conversation.id, at(7))  # answered late: 360 s
+    late = {"answered": 1, "medianSeconds": 360.0, "withinSlaShare": 0.0}
+    assert await care_at(at(8)) == late
