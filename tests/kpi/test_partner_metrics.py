@@ -53,6 +53,9 @@ FROM = _START - timedelta(days=30)  # for the tests without a history
 TO = FROM + timedelta(days=7)
 
 
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 def new_window() -> datetime:
     """Day 0 of a new history: a UTC midnight."""
     return _START + timedelta(days=WINDOW_DAYS * next(_windows))
@@ -102,6 +105,7 @@ class History:
     checkup: Service
     d: datetime = field(default_factory=new_window)
     users: dict[str, User] = field(default_factory=dict)
+    last: datetime = EARLIEST
 
     def at(self, day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
         return self.d + timedelta(days=day, hours=hour, minutes=minute, seconds=second)
@@ -118,12 +122,21 @@ class History:
         """Per local date of the period in UTC+3 or UTC+10: days 0 to 7 (its end is day 7)."""
         return [{"date": self.local(d), "count": counts.get(d, 0)} for d in range(8)]
 
+    def _travel(self, when: datetime) -> Any:
+        """Into ``when``, the clock frozen there; the history only moves forward (as in
+        life: ids and times of one table then agree, as the review pages expect)."""
+        assert when >= self.last, (when, self.last)
+        self.last = when
+        return time_machine.travel(when, tick=False)
+
     async def register(self, name: str, partner: FakePartner, when: datetime) -> User:
+        self._travel(when)  # the check; register() travels itself
         self.users[name] = await register(self.client, partner, when)
         return self.users[name]
 
-    async def book(self, name: str, service: Service, start: datetime, when: datetime) -> int:
-        with time_machine.travel(when, tick=False):
+    async def book(self, name: str, start: datetime, when: datetime, checkup: bool = False) -> int:
+        service = self.checkup if checkup else self.session
+        with self._travel(when):
             row = await bookings.book_slot(
                 self.settings,
                 viewer(self.users[name]),
@@ -132,19 +145,12 @@ class History:
             )
         return row.id
 
-    async def complete(self, booking_id: int, when: datetime, status: BookingStatus) -> None:
-        with time_machine.travel(when, tick=False):
+    async def close(self, booking_id: int, when: datetime, status: BookingStatus) -> None:
+        with self._travel(when):
             await bookings.finish_booking(viewer(self.shrink.user), booking_id, status)
 
-    async def held(self, name: str, start: datetime, booked: datetime) -> int:
-        """A session booked at ``booked``, held at ``start`` and closed 55 minutes later."""
-        booking_id = await self.book(name, self.session, start, booked)
-        await self.complete(booking_id, start + timedelta(minutes=55), BookingStatus.COMPLETED)
-        return booking_id
-
-    async def checkup_done(self, name: str, start: datetime, booked: datetime) -> int:
-        booking_id = await self.book(name, self.checkup, start, booked)
-        with time_machine.travel(start + timedelta(minutes=5), tick=False):
+    async def close_checkup(self, booking_id: int, when: datetime) -> None:
+        with self._travel(when):
             await checkups.complete_checkup(
                 self.settings,
                 viewer(self.shrink.user),
@@ -153,18 +159,33 @@ class History:
                 [],
                 [],
             )
-        return booking_id
+
+    async def cancel(self, name: str, booking_id: int, when: datetime) -> None:
+        with self._travel(when):
+            await bookings.cancel_booking(self.settings, viewer(self.users[name]), booking_id)
+
+    async def move(self, name: str, booking_id: int, start: datetime, when: datetime) -> None:
+        slot = SlotRef(self.p.id, self.session.id, start)
+        with self._travel(when):
+            await bookings.reschedule_booking(
+                self.settings, viewer(self.users[name]), booking_id, slot
+            )
 
     async def review(self, name: str, booking_id: int, rating: int, when: datetime) -> None:
-        with time_machine.travel(when, tick=False):
+        with self._travel(when):
             await reviews.leave_review(viewer(self.users[name]), booking_id, rating, None)
 
-    async def wait(self, name: str, asked: datetime, answered: datetime) -> None:
-        """The client writes to the care team; an agent answers."""
+    async def ask(self, name: str, when: datetime) -> None:
+        """The client writes to the care team (a wait begins)."""
+        self._travel(when)
         user = self.users[name]
         conversation = await Conversation.get(client_id=user.id)
-        await say(self.settings, self.runtime, user, conversation.id, asked)
-        await say(self.settings, self.runtime, self.agent.user, conversation.id, answered)
+        await say(self.settings, self.runtime, user, conversation.id, when)
+
+    async def answer(self, name: str, when: datetime) -> None:
+        self._travel(when)
+        conversation = await Conversation.get(client_id=self.users[name].id)
+        await say(self.settings, self.runtime, self.agent.user, conversation.id, when)
 
 
 async def _admin(partner: Partner | None = None) -> User:
@@ -229,66 +250,75 @@ async def history(
         await Service.get(psychologist_id=p.id, kind=ServiceKind.CHECKUP),
     )
 
-    # E signed in before the period; a session before it and one in it.
-    await h.register("E", ours, h.at(-3, 12))
-    e1 = await h.held("E", h.at(-1, 9), booked=h.at(-3, 12, 5))
-    await h.review("E", e1, 2, h.at(-1, 10))  # before the period: not counted
-    await h.held("E", h.at(1, 9), booked=h.at(-1, 10, 5))
+    at, done = h.at, BookingStatus.COMPLETED
+    # In the order of time. Clients of ours: A, B, C, E, F, H, J; of theirs: G.
+    # E signed in before the period; a session before it (reviewed then) and one in it.
+    await h.register("E", ours, at(-3, 12))
+    e1 = await h.book("E", at(-1, 9), at(-3, 12, 5))
+    await h.close(e1, at(-1, 9, 55), done)
+    await h.review("E", e1, 2, at(-1, 10))  # before the period: not counted
+    e2 = await h.book("E", at(1, 9), at(-1, 10, 5))
 
     # A: a checkup an hour after signing in, then two sessions booked right after it.
-    await h.register("A", ours, h.at(0, 9))  # 12:00 in Moscow, day 0
-    await h.wait("A", h.at(0, 9, 1), h.at(0, 9, 3))  # answered in 120 s: within the SLA
-    await h.checkup_done("A", h.at(0, 10), booked=h.at(0, 9, 5))
-    a1 = await h.book("A", h.session, h.at(1, 12), h.at(0, 10, 10))  # converts the checkup
-    a2 = await h.book("A", h.session, h.at(2, 12), h.at(0, 10, 11))
-    await h.complete(a1, h.at(1, 12, 55), BookingStatus.COMPLETED)
-    await h.complete(a2, h.at(2, 12, 55), BookingStatus.COMPLETED)
-    await h.review("A", a1, 5, h.at(1, 13, 5))
+    await h.register("A", ours, at(0, 9))  # 12:00 in Moscow, day 0
+    await h.ask("A", at(0, 9, 1))
+    await h.answer("A", at(0, 9, 3))  # in 120 s: within the SLA
+    a0 = await h.book("A", at(0, 10), at(0, 9, 5), checkup=True)
+    await h.close_checkup(a0, at(0, 10, 5))
+    a1 = await h.book("A", at(1, 12), at(0, 10, 10))  # converts the checkup
+    a2 = await h.book("A", at(2, 12), at(0, 10, 11))
 
     # B signs in at 22:30 UTC: 01:30 the next day in Moscow.
-    await h.register("B", ours, h.at(0, 22, 30))
-    await h.wait("B", h.at(0, 22, 31), h.at(0, 22, 41))  # 600 s: late
-    b1 = await h.held("B", h.at(1, 2), booked=h.at(0, 22, 35))  # 210 minutes after signing in
-    await h.review("B", b1, 3, h.at(1, 3, 5))
+    await h.register("B", ours, at(0, 22, 30))
+    b1 = await h.book("B", at(1, 2), at(0, 22, 32))  # held 210 minutes after signing in
+    await h.ask("B", at(0, 22, 33))
+    await h.answer("B", at(0, 22, 43))  # 600 s: late
+    await h.close(b1, at(1, 2, 55), done)
+    await h.review("B", b1, 3, at(1, 3, 5))
+    await h.close(e2, at(1, 9, 55), done)
+    await h.close(a1, at(1, 12, 55), done)
+    await h.review("A", a1, 5, at(1, 13, 5))
+
+    # G signs in through the other partner (01:00 the next day in Vladivostok).
+    await h.register("G", theirs, at(1, 15))
+    await h.ask("G", at(1, 15, 1))
+    await h.answer("G", at(1, 15, 1, 30))  # 30 s
+    g1 = await h.book("G", at(2, 14), at(1, 15, 5))  # held 23 hours after signing in
+
+    # H signs in at 21:30 UTC (00:30 the next day in Moscow) and cancels in time.
+    await h.register("H", ours, at(1, 21, 30))
+    h1 = await h.book("H", at(6, 15), at(1, 21, 40))
+    await h.cancel("H", h1, at(1, 21, 45))
 
     # C: a session two hours after signing in; a checkup later, but the session C booked
     # next was booked before it (no conversion) and is held after the period.
-    await h.register("C", ours, h.at(2, 8))
-    await h.wait("C", h.at(2, 8, 1), h.at(2, 9, 1))  # 3600 s: late
-    c1 = await h.held("C", h.at(2, 10), booked=h.at(2, 8, 5))
-    await h.review("C", c1, 4, h.at(2, 11))
-    c_later = await h.book("C", h.session, h.at(8, 10), h.at(2, 10, 55))
-    await h.checkup_done("C", h.at(3, 10), booked=h.at(2, 10, 56))
-    await h.complete(c_later, h.at(8, 10, 55), BookingStatus.COMPLETED)
-
-    # H signs in at 21:30 UTC (00:30 the next day in Moscow) and cancels in time.
-    await h.register("H", ours, h.at(1, 21, 30))
-    h1 = await h.book("H", h.session, h.at(6, 15), h.at(1, 21, 40))
-    with time_machine.travel(h.at(1, 21, 45), tick=False):
-        await bookings.cancel_booking(settings, viewer(h.users["H"]), h1)
+    await h.register("C", ours, at(2, 8))
+    await h.ask("C", at(2, 8, 1))
+    c1 = await h.book("C", at(2, 10), at(2, 8, 5))
+    await h.answer("C", at(2, 9, 1))  # 3600 s: late
+    await h.close(c1, at(2, 10, 55), done)
+    c3 = await h.book("C", at(8, 10), at(2, 10, 56))
+    c2 = await h.book("C", at(3, 10), at(2, 10, 57), checkup=True)
+    await h.review("C", c1, 4, at(2, 11))
+    await h.close(a2, at(2, 12, 55), done)
+    await h.close(g1, at(2, 14, 55), done)
+    await h.review("G", g1, 1, at(2, 15))
 
     # F: a late cancellation, a no-show and a rescheduled booking still ahead.
-    await h.register("F", ours, h.at(3, 9))
-    f1 = await h.book("F", h.session, h.at(4, 10), h.at(3, 9, 5))
-    f2 = await h.book("F", h.session, h.at(5, 10), h.at(3, 9, 6))
-    f3 = await h.book("F", h.session, h.at(6, 10), h.at(3, 9, 7))
-    with time_machine.travel(h.at(3, 9, 8), tick=False):
-        await bookings.reschedule_booking(
-            settings, viewer(h.users["F"]), f3, SlotRef(p.id, h.session.id, h.at(6, 12))
-        )
-    with time_machine.travel(h.at(4, 9), tick=False):  # an hour before: late
-        await bookings.cancel_booking(settings, viewer(h.users["F"]), f1)
-    await h.complete(f2, h.at(5, 11), BookingStatus.NO_SHOW)
+    await h.register("F", ours, at(3, 9))
+    f1 = await h.book("F", at(4, 10), at(3, 9, 5))
+    f2 = await h.book("F", at(5, 10), at(3, 9, 6))
+    f3 = await h.book("F", at(6, 10), at(3, 9, 7))
+    await h.move("F", f3, at(6, 12), at(3, 9, 8))
+    await h.close_checkup(c2, at(3, 10, 5))
+    await h.cancel("F", f1, at(4, 9))  # an hour before: late
+    await h.close(f2, at(5, 11), BookingStatus.NO_SHOW)
 
     # J: a session 30 minutes after signing in.
-    await h.register("J", ours, h.at(5, 11, 30))
-    await h.held("J", h.at(5, 12), booked=h.at(5, 11, 35))
-
-    # G signs in through the other partner (01:00 the next day in Vladivostok).
-    await h.register("G", theirs, h.at(1, 15))
-    await h.wait("G", h.at(1, 15, 1), h.at(1, 15, 1, 30))  # 30 s
-    g1 = await h.held("G", h.at(2, 14), booked=h.at(1, 15, 5))  # 23 hours after signing in
-    await h.review("G", g1, 1, h.at(2, 15))
+    await h.register("J", ours, at(5, 11, 30))
+    j1 = await h.book("J", at(5, 12), at(5, 11, 35))
+    await h.close(j1, at(5, 12, 55), done)
+    await h.close(c3, at(8, 10, 55), done)
     return h, ours.partner, theirs.partner
 
 
