@@ -147,6 +147,20 @@ async def visible_partner(viewer: Viewer, partner_id: int) -> Partner | None:
     return await Partner.get_or_none(id=partner_id) if partner_id <= MAX_ID else None
 
 
+MAX_PARTNERS = 200
+
+
+async def visible_partners(viewer: Viewer) -> list[Partner]:
+    """The partners whose figures the admin may ask for, by name: a scoped admin's own,
+    or every partner (at most ``MAX_PARTNERS``). Other roles: FORBIDDEN."""
+    policy.require_partner_metrics(viewer)
+    me = await User.get(id=viewer.user_id).only("id", "scope_partner_id")
+    query = Partner.all()
+    if me.scope_partner_id is not None:
+        query = query.filter(id=me.scope_partner_id)
+    return await query.order_by("name", "id").limit(MAX_PARTNERS)
+
+
 def check_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     """``[start, end)`` in UTC: both with an offset, ``end`` later, at most a year long."""
     if start.tzinfo is None or end.tzinfo is None:

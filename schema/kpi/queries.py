@@ -9,7 +9,7 @@ import strawberry
 
 from app.kpi import metrics as svc
 from schema.context import Info
-from schema.cost import cost
+from schema.cost import cost, list_of
 from schema.kpi.types import Partner, PartnerMetrics
 from schema.relay import NodeResolver, decode_id
 
@@ -53,3 +53,13 @@ class KpiQuery:
             malformed_partner_id=partner_id is not None and pk is None,
         )
         return PartnerMetrics.from_result(result)
+
+    @strawberry.field(
+        description="The partners whose figures the viewer may ask for (`partnerMetrics`), "
+        "by name: an admin scoped to a partner gets that one, an unscoped admin every "
+        f"partner (at most {svc.MAX_PARTNERS}). Admins only (FORBIDDEN otherwise).",
+        directives=list_of(svc.MAX_PARTNERS, weight=5),
+    )
+    async def partners(self, info: Info) -> list[Partner]:
+        rows = await svc.visible_partners(info.context.require_viewer())
+        return [Partner.from_model(row) for row in rows]

@@ -91,6 +91,7 @@ async def test_console_sends_the_contract_operations_verbatim(
         "ConversationClient",
         "ConsoleClient",
         "ConsoleViewer",
+        "ConsolePartners",
         "ConsoleDashboard",
     }
     for name, printed in found.items():
@@ -139,7 +140,10 @@ async def test_the_dashboard_operations_answer_admins_only(
 
     period = {"from": "2031-01-01T00:00:00+03:00", "to": "2031-01-31T00:00:00+03:00"}
     body = await gql_raw(client, console_op("ConsoleDashboard"), period, who.token)
+    partners = await gql_raw(client, console_op("ConsolePartners"), {}, who.token)
     if sees:
+        assert "errors" not in partners
+        assert isinstance(partners["data"]["partners"], list)
         assert "errors" not in body
         figures = body["data"]["partnerMetrics"]
         assert len(figures["registrationsByDay"]) == 30
@@ -147,3 +151,4 @@ async def test_the_dashboard_operations_answer_admins_only(
         assert figures["timeZone"] == "Europe/Moscow"
     else:
         assert error_codes(body) == ["FORBIDDEN"]
+        assert error_codes(partners) == ["FORBIDDEN"]

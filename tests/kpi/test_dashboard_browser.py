@@ -17,6 +17,7 @@ import pytest
 
 from app.identity.staff import create_staff
 from models.enums import Role
+from schema.relay import to_global_id
 from tests.chat.test_console_browser import PASSWORD, _sign_in_on_page, assert_page_clean, page
 from tests.identity.support import make_partner, sign_in
 
@@ -47,6 +48,7 @@ async def test_an_admin_sees_the_partners_figures_and_their_chart(
     await expect(dashboard).to_have_attribute("data-loaded", "true", timeout=5_000)
     await expect(page.locator("#app-view")).to_be_hidden()
     await expect(page.locator("[data-testid=figure-registrations-value]")).to_have_text("1")
+    await expect(page.locator("[data-testid=dash-partner]")).to_be_hidden()  # nothing to choose
     await expect(page.locator("#dash-scope")).to_contain_text(partner.partner.name)
     await expect(page.locator("#dash-scope")).to_contain_text("Europe/Moscow")
     bars = page.locator("[data-testid=dash-chart] svg rect.bar")
@@ -75,4 +77,28 @@ async def test_a_care_agent_has_no_dashboard(live_server: str, page: Any) -> Non
 
     assert await page.locator("[data-testid=open-dashboard]").count() == 0
     assert await page.locator("[data-testid=dashboard]").count() == 0
+    assert_page_clean(page)
+
+
+async def test_an_unscoped_admin_chooses_a_partner(live_server: str, page: Any) -> None:
+    from playwright.async_api import expect
+
+    partner = await make_partner()
+    async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
+        for _ in range(2):
+            assert (await sign_in(http, partner.mint()))["errors"] == []
+    email = f"admin-{uuid.uuid4().hex[:10]}@kpi.test"
+    await create_staff(email, Role.ADMIN, PASSWORD)
+
+    await _sign_in_on_page(page, live_server, email)
+    await page.locator("[data-testid=open-dashboard]").click()
+    dashboard = page.locator("[data-testid=dashboard]")
+    await expect(dashboard).to_have_attribute("data-loaded", "true", timeout=5_000)
+    await expect(page.locator("#dash-scope")).to_contain_text("все партнёры")
+    choice = page.locator("[data-testid=dash-partner]")
+    await expect(choice).to_be_visible()
+    await choice.select_option(to_global_id("Partner", partner.partner.id))
+    await expect(page.locator("#dash-scope")).to_contain_text(partner.partner.name)
+    await expect(page.locator("[data-testid=figure-registrations-value]")).to_have_text("2")
+
     assert_page_clean(page)

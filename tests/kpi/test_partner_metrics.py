@@ -444,6 +444,17 @@ async def test_the_partner_node_is_for_admins_who_see_it(
     assert (await ask(theirs, unscoped))["node"]["name"] == theirs.name
     assert (await ask(ours, agent))["node"] is None
 
+    # The partners to choose from: a scoped admin's own; an unscoped admin's every one.
+    listing = "query { partners { id name timeZone } }"
+    own = await gql(client, listing, {}, scoped)
+    assert own["partners"] == [
+        {"id": to_global_id("Partner", ours.id), "name": ours.name, "timeZone": "Europe/Moscow"}
+    ]
+    every = [p["name"] for p in (await gql(client, listing, {}, unscoped))["partners"]]
+    assert {ours.name, theirs.name} <= set(every)
+    assert every == sorted(every)
+    assert error_codes(await gql_raw(client, listing, {}, agent)) == ["FORBIDDEN"]
+
 
 @pytest.mark.parametrize("role", [Role.CLIENT, Role.PSYCHOLOGIST, Role.CARE_AGENT])
 async def test_other_roles_are_refused(

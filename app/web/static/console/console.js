@@ -987,6 +987,10 @@
       el("input", { id: "dash-from", type: "date", value: inputDate(from), required: true }),
       el("label", { for: "dash-to" }, "по"),
       el("input", { id: "dash-to", type: "date", value: inputDate(today), required: true }),
+      el("select", {
+        id: "dash-partner", "aria-label": "Партнёр", hidden: true,
+        dataset: { testid: "dash-partner" }, onchange: () => loadDashboard(),
+      }),
       el("button", { type: "submit", className: "btn btn-primary", id: "dash-show" }, "Показать"));
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -1022,7 +1026,25 @@
     view.hidden = !open;
     $("app-view").hidden = open;
     $("open-dashboard").hidden = open;
-    if (open) loadDashboard();
+    if (open) loadPartners().then(loadDashboard);
+  }
+
+  /** The partner choice: every partner together, or one; none to choose when scoped. */
+  async function loadPartners() {
+    const select = $("dash-partner");
+    if (!select || select.dataset.loaded === "true") return;
+    try {
+      const data = await gql(OPS.ConsolePartners, {});
+      if (!$("dash-partner")) return;
+      const partners = data.partners || [];
+      const options = partners.map((p) => el("option", { value: p.id }, `${p.name} (${p.timeZone})`));
+      if (partners.length > 1) options.unshift(el("option", { value: "" }, "Все партнёры"));
+      select.replaceChildren(...options);
+      select.hidden = partners.length < 2;
+      select.dataset.loaded = "true";
+    } catch (err) {
+      reportError(err, "Партнёры");
+    }
   }
 
   function showDashError(text) {
@@ -1053,7 +1075,9 @@
     const seq = ++dashSeq;
     $("dashboard-view").dataset.loaded = "false";
     try {
-      const data = await gql(OPS.ConsoleDashboard, { from: from.toISOString(), to: to.toISOString() });
+      const select = $("dash-partner");
+      const partnerId = select && !select.hidden && select.value ? select.value : null;
+      const data = await gql(OPS.ConsoleDashboard, { from: from.toISOString(), to: to.toISOString(), partnerId });
       if (seq !== dashSeq || !$("dashboard-view")) return;
       renderDashboard(data.partnerMetrics);
       $("dashboard-view").dataset.loaded = "true";
