@@ -119,6 +119,12 @@ class Scope:
     time_zone: str
 
 
+async def _own_scope(viewer: Viewer) -> int | None:
+    """The partner the admin is scoped to (``users.scope_partner``), or None."""
+    me = await User.get(id=viewer.user_id).only("id", "scope_partner_id")
+    return me.scope_partner_id
+
+
 async def resolve_scope(viewer: Viewer, partner_id: int | None, *, malformed: bool) -> Scope:
     """Whose figures: an admin scoped to a partner sees that one (another partner's id is a
     top-level FORBIDDEN), an unscoped admin the partner asked for or, without one, every
@@ -126,8 +132,7 @@ async def resolve_scope(viewer: Viewer, partner_id: int | None, *, malformed: bo
     policy.require_partner_metrics(viewer)
     if malformed:
         raise BadInput(Msg.MALFORMED_ID)
-    me = await User.get(id=viewer.user_id).only("id", "scope_partner_id")
-    wanted = policy.partner_metrics_scope(viewer, me.scope_partner_id, partner_id)
+    wanted = policy.partner_metrics_scope(viewer, await _own_scope(viewer), partner_id)
     if wanted is None:
         return Scope(None, ALL_PARTNERS_TIMEZONE)
     partner = await Partner.get_or_none(id=wanted) if wanted <= MAX_ID else None
@@ -141,8 +146,8 @@ async def visible_partner(viewer: Viewer, partner_id: int) -> Partner | None:
     """``node(Partner)``: for admins who may see that partner's figures; None otherwise."""
     if not policy.can_view_partner_metrics(viewer):
         return None
-    me = await User.get(id=viewer.user_id).only("id", "scope_partner_id")
-    if me.scope_partner_id is not None and me.scope_partner_id != partner_id:
+    own = await _own_scope(viewer)
+    if own is not None and own != partner_id:
         return None
     return await Partner.get_or_none(id=partner_id) if partner_id <= MAX_ID else None
 
@@ -154,10 +159,10 @@ async def visible_partners(viewer: Viewer) -> list[Partner]:
     """The partners whose figures the admin may ask for, by name: a scoped admin's own,
     or every partner (at most ``MAX_PARTNERS``). Other roles: FORBIDDEN."""
     policy.require_partner_metrics(viewer)
-    me = await User.get(id=viewer.user_id).only("id", "scope_partner_id")
+    own = await _own_scope(viewer)
     query = Partner.all()
-    if me.scope_partner_id is not None:
-        query = query.filter(id=me.scope_partner_id)
+    if own is not None:
+        query = query.filter(id=own)
     return await query.order_by("name", "id").limit(MAX_PARTNERS)
 
 
