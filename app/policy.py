@@ -322,6 +322,33 @@ def require_care_stats(who: Principal) -> None:
         raise Forbidden(Msg.CARE_STATS_ADMINS)
 
 
+# --- the partner's figures --------------------------------------------------------------
+
+
+def can_view_partner_metrics(who: Principal) -> bool:
+    """``partnerMetrics``: admins (scoped to one partner or not)."""
+    return is_admin(who)
+
+
+def require_partner_metrics(who: Principal) -> None:
+    if not can_view_partner_metrics(who):
+        raise Forbidden(Msg.KPI_ADMINS)
+
+
+def partner_metrics_scope(
+    who: Principal, scope_partner_id: int | None, requested: int | None
+) -> int | None:
+    """Whose figures an admin sees: one scoped to a partner sees that partner only (its own
+    by default, another is FORBIDDEN); an unscoped admin the partner requested, or every
+    partner (None) without one."""
+    require_partner_metrics(who)
+    if scope_partner_id is None:
+        return requested
+    if requested is not None and requested != scope_partner_id:
+        raise Forbidden(Msg.KPI_OTHER_PARTNER)
+    return scope_partner_id
+
+
 # --- checkups and reviews ---------------------------------------------------------------
 
 

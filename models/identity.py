@@ -12,6 +12,8 @@ from tortoise.models import Model
 
 from models.enums import Role
 
+DEFAULT_PARTNER_TIMEZONE = "Europe/Moscow"
+
 
 class Partner(Model):
     """A partner app whose backend mints sign-in JWTs for its users (configuration, not code)."""
@@ -27,6 +29,12 @@ class Partner(Model):
     )
     jwks_url = fields.CharField(max_length=500, null=True)
     enabled = fields.BooleanField(default=True)
+    timezone = fields.CharField(
+        max_length=64,
+        default=DEFAULT_PARTNER_TIMEZONE,
+        db_default=DEFAULT_PARTNER_TIMEZONE,
+        description="IANA zone of the partner's figures (registrations per local day)",
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     keys: fields.ReverseRelation[PartnerKey]
@@ -82,6 +90,11 @@ class User(Model):
     password_hash = fields.CharField(max_length=255, null=True)
     failed_logins = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
+    # Admins only: the one partner whose figures they see (null: every partner).
+    scope_partner: fields.ForeignKeyNullableRelation[Partner] = fields.ForeignKeyField(
+        "identity.Partner", related_name="scoped_staff", null=True, on_delete=fields.RESTRICT
+    )
+    scope_partner_id: int | None
 
     class Meta:
         table = "users"

@@ -49,6 +49,7 @@ from schema.cost import DEFAULT_BUDGET, Budget, RequestLimits
 from schema.executor import PsylineExecutor
 from schema.identity.mutations import IdentityMutation
 from schema.identity.queries import IdentityQuery
+from schema.kpi.queries import KpiQuery
 from schema.notify.mutations import NotifyMutation
 from schema.root import NodeQuery
 from schema.usage import CountDeprecatedUsage
@@ -63,6 +64,7 @@ QUERIES: tuple[type, ...] = (
     ScheduleQuery,
     CheckupQuery,
     AuditQuery,
+    KpiQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IdentityMutation,

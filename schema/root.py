@@ -9,6 +9,7 @@ from schema.catalogue import queries as catalogue
 from schema.chat import types as chat
 from schema.checkup import queries as checkup
 from schema.context import Info
+from schema.kpi import queries as kpi
 from schema.relay import Node, NodeResolver, resolve_node
 
 NODES: dict[str, NodeResolver] = {
@@ -16,6 +17,7 @@ NODES: dict[str, NodeResolver] = {
     **catalogue.NODES,
     **chat.NODES,
     **checkup.NODES,
+    **kpi.NODES,
 }
 
 

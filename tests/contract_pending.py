@@ -28,7 +28,6 @@ PENDING: dict[str, str] = {
     "RecordTestSession": _BACKOFFICE,
     "ApprovePsychologist": _BACKOFFICE,
     "SuspendPsychologist": _BACKOFFICE,
-    "PartnerMetrics": _BACKOFFICE,
     # console.graphql
     "RiskAlerts": _SAFETY,
     "RiskQueue": _SAFETY,

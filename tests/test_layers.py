@@ -24,6 +24,7 @@ DOMAINS = (
     "app.booking",
     "app.chat",
     "app.checkup",
+    "app.kpi",
     "app.notify",
     "app.audit",
     "app.policy",

@@ -273,3 +273,27 @@ def test_a_schedule_is_refused_to_other_roles_and_a_time_off_to_other_psychologi
             policy.require_own_time_off(pid, row)
         assert refused.value.field == "id"
     assert policy.own_sessions_scope(7) == {"psychologist_id": 7}
+# --- the partner's figures: admins only, a scoped admin sees their own partner -----------
+
+PARTNER, OTHER_PARTNER = 7, 8
+
+
+@pytest.mark.parametrize("who", list(WHO))
+def test_partner_metrics_are_for_admins_only(who: str) -> None:
+    caller = WHO[who]
+    allowed = caller.role == Role.ADMIN
+    assert policy.can_view_partner_metrics(caller) is allowed
+    expected = None if allowed else FORBIDDEN
+    assert _refusal(lambda: policy.require_partner_metrics(caller)) == expected
+    assert _refusal(lambda: policy.partner_metrics_scope(caller, None, None)) == expected
+
+
+def test_partner_metrics_scope() -> None:
+    # an unscoped admin: the partner asked for, or every partner (None)
+    assert policy.partner_metrics_scope(ADMIN, None, None) is None
+    assert policy.partner_metrics_scope(ADMIN, None, OTHER_PARTNER) == OTHER_PARTNER
+    # a scoped admin: their own partner, by default or by name; another is FORBIDDEN
+    assert policy.partner_metrics_scope(ADMIN, PARTNER, None) == PARTNER
+    assert policy.partner_metrics_scope(ADMIN, PARTNER, PARTNER) == PARTNER
+    other = lambda: policy.partner_metrics_scope(ADMIN, PARTNER, OTHER_PARTNER)  # noqa: E731
+    assert _refusal(other) == FORBIDDEN

@@ -17,7 +17,9 @@ from typing import Any
 from app.cli.runner import run_with_db
 from app.core.settings import Settings
 from app.identity.keys import ASYMMETRIC_ALGORITHMS, KeyError_, load_public_pem, parse_jwks, pem_of
+from app.kpi.local_days import is_time_zone
 from models.enums import Role
+from models.identity import DEFAULT_PARTNER_TIMEZONE
 
 
 def _fail(message: str) -> None:
@@ -41,6 +43,8 @@ def cmd_partner_add(args: argparse.Namespace) -> None:
     from models.identity import Partner, PartnerKey
 
     algorithms = _algorithms(args.algorithms)
+    if not is_time_zone(args.timezone):
+        _fail(f"not an IANA time zone: {args.timezone!r}")
     keys: list[tuple[str | None, str]] = []
     jwks_url: str | None = None
     try:
@@ -68,6 +72,7 @@ def cmd_partner_add(args: argparse.Namespace) -> None:
             audience=args.audience or None,
             algorithms=algorithms,
             jwks_url=jwks_url,
+            timezone=args.timezone,
         )
         for kid, pem in keys:
             await PartnerKey.create(partner=partner, kid=kid, public_key_pem=pem)
@@ -88,7 +93,7 @@ def cmd_partner_list(args: argparse.Namespace) -> None:
             rows.append(
                 f"{p.name}\t{'enabled' if p.enabled else 'DISABLED'}\tiss={p.issuer}\t"
                 f"aud={p.audience or settings.partner_token_audience}\talgs={p.algorithms}\t"
-                f"kids={kids or '-'}\tjwks={p.jwks_url or '-'}"
+                f"kids={kids or '-'}\tjwks={p.jwks_url or '-'}\ttz={p.timezone}"
             )
         return "\n".join(rows) or "no partners"
 
@@ -147,11 +152,13 @@ def cmd_staff_add(args: argparse.Namespace) -> None:
                 password,
                 display_name=args.display_name or "",
                 psychologist_id=args.psychologist_id,
+                partner=args.partner,
             )
         except ValueError as exc:
             _fail(str(exc))
             raise
-        return f"staff {user.email} ({role.value}) saved as user {user.id}"
+        scope = f", scoped to partner {args.partner}" if args.partner else ""
+        return f"staff {user.email} ({role.value}{scope}) saved as user {user.id}"
 
     print(_run(add))
 
@@ -175,6 +182,11 @@ def register(subparsers: Any) -> None:
     keys.add_argument("--jwks", metavar="FILE_OR_URL")
     p.add_argument("--kid", help="key id of --public-key (tokens' `kid` header)")
     p.add_argument("--algorithms", default="RS256,ES256,EdDSA")
+    p.add_argument(
+        "--timezone",
+        default=DEFAULT_PARTNER_TIMEZONE,
+        help="IANA zone of the partner's figures (default: %(default)s)",
+    )
     p.set_defaults(func=cmd_partner_add)
 
     p = psub.add_parser("list", help="list partners")
@@ -196,6 +208,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--role", required=True, choices=["PSYCHOLOGIST", "CARE_AGENT", "ADMIN"])
     p.add_argument("--psychologist-id", type=int)
     p.add_argument("--display-name")
+    p.add_argument(
+        "--partner",
+        metavar="NAME",
+        help="ADMIN only: see this partner's figures only (partnerMetrics); "
+        "without it an admin sees every partner",
+    )
     p.set_defaults(func=cmd_staff_add)
     p = ssub.add_parser("disable", help="remove the password and end the account's sessions")
     p.add_argument("email")

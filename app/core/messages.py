@@ -474,6 +474,24 @@ class Msg(Enum):
         "Only admins may see the care statistics.",
         "Статистику службы заботы видят только администраторы.",
     )
+    # ---- the partner's figures (app.kpi) ---------------------------------------------
+    KPI_ADMINS = (
+        "Only admins may see the partner's figures.",
+        "Показатели партнёров видят только администраторы.",
+    )
+    KPI_OTHER_PARTNER = (
+        "Your account sees the figures of its own partner only.",
+        "Вашей учётной записи доступны показатели только её партнёра.",
+    )
+    KPI_NO_SUCH_PARTNER = ("No such partner.", "Такого партнёра нет.")
+    KPI_PERIOD_ORDER = (
+        "`to` must be later than `from`.",
+        "`to` должно быть позже `from`.",
+    )
+    KPI_PERIOD_TOO_LONG = (
+        "The period is at most {days} days long.",
+        "Период не может быть длиннее {days:дня/дней}.",
+    )
     # ---- paging and IDs --------------------------------------------------------------
     INVALID_PAGE_CURSOR = (
         "Invalid cursor: use a cursor returned by this connection.",

@@ -32,7 +32,7 @@ from app.identity.errors import IdentityErrorCode
 from app.identity.partner_tokens import storable
 from app.identity.sessions import IssuedSession, revoke_sessions_of, start_session
 from models.enums import Role
-from models.identity import User
+from models.identity import Partner, User
 
 log = logging.getLogger("psyline.audit.identity")
 
@@ -77,10 +77,23 @@ async def create_staff(
     *,
     display_name: str = "",
     psychologist_id: int | None = None,
+    partner: str | None = None,
 ) -> User:
-    """Create (or reset the password of) a staff account; link a psychologist profile."""
+    """Create (or reset the password of) a staff account; link a psychologist profile.
+
+    ``partner`` (a partner's name) scopes an admin to that partner's figures; without it
+    the account is unscoped (an admin then sees every partner). Only admins are scoped.
+    """
     if role not in STAFF_ROLES:
         raise ValueError(f"staff role must be one of {', '.join(r.value for r in STAFF_ROLES)}")
+    scope_partner_id: int | None = None
+    if partner is not None:
+        if role != Role.ADMIN:
+            raise ValueError("only an ADMIN is scoped to a partner (--partner)")
+        found = await Partner.get_or_none(name=partner)
+        if found is None:
+            raise ValueError(f"no partner named {partner!r}")
+        scope_partner_id = found.id
     email = normalise_email(email)
     if "@" not in email:
         raise ValueError("not an email address")
@@ -88,11 +101,16 @@ async def create_staff(
     user = await User.get_or_none(email=email)
     if user is None:
         user = await User.create(
-            email=email, role=role, password_hash=hash_, display_name=display_name or email
+            email=email,
+            role=role,
+            password_hash=hash_,
+            display_name=display_name or email,
+            scope_partner_id=scope_partner_id,
         )
     else:
         user.role = role
         user.password_hash = hash_
+        user.scope_partner_id = scope_partner_id
         if display_name:
             user.display_name = display_name
         await user.save()

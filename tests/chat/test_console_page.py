@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from graphql import parse, print_ast, validate
 
+from app.core.settings import Settings
 from app.web.console import CONSOLE_DIR, CONSOLE_OPERATIONS, CONSOLE_OWN_DOCUMENT
+from models.enums import Role
 from schema import build_schema
-from tests.helpers import op
+from tests.factories import signed_in
+from tests.helpers import console_op, error_codes, gql, gql_raw, op
 
 
 def _console_js() -> str:
@@ -82,7 +86,14 @@ async def test_console_sends_the_contract_operations_verbatim(
     own_names = {d.name.value for d in own.definitions}  # type: ignore[attr-defined]
 
     assert sorted(set(found) - own_names) == sorted(CONSOLE_OPERATIONS)
-    assert own_names == {"MyConversations", "ConversationClient", "ConsoleClient"}
+    assert own_names == {
+        "MyConversations",
+        "ConversationClient",
+        "ConsoleClient",
+        "ConsoleViewer",
+        "ConsolePartners",
+        "ConsoleDashboard",
+    }
     for name, printed in found.items():
         if name not in own_names:
             assert printed == op(name), name
@@ -93,3 +104,51 @@ def test_console_never_renders_data_as_html() -> None:
 
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in source, sink
+
+
+# --- the partner's figures: a dashboard for admins only ------------------------------------
+
+
+async def test_the_dashboard_is_not_in_the_page_but_built_for_admins_only(
+    client: httpx.AsyncClient,
+) -> None:
+    html = (await client.get("/console")).text
+    source = _console_js()
+
+    # Nobody gets it with the page: console.js builds it once the viewer is an admin.
+    assert "dashboard" not in html
+    assert 'data.viewer.role === "ADMIN") mountDashboard()' in source
+    assert "unmountDashboard();" in source  # and removes it on sign-out
+    # The chart is the console's own inline SVG: no chart library, nothing vendored.
+    assert "createElementNS(SVG_NS, tag)" in source
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    assert len(scripts) == 2
+    assert any("console." in s for s in scripts)
+    assert any("graphql-ws" in s for s in scripts)
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"),
+    [(Role.ADMIN, True), (Role.CARE_AGENT, False)],
+)
+async def test_the_dashboard_operations_answer_admins_only(
+    client: httpx.AsyncClient, settings: Settings, role: Role, sees: bool
+) -> None:
+    who = await signed_in(settings, role)
+    viewer = await gql(client, console_op("ConsoleViewer"), {}, who.token)
+    assert viewer["viewer"]["role"] == role.value
+
+    period = {"from": "2031-01-01T00:00:00+03:00", "to": "2031-01-31T00:00:00+03:00"}
+    body = await gql_raw(client, console_op("ConsoleDashboard"), period, who.token)
+    partners = await gql_raw(client, console_op("ConsolePartners"), {}, who.token)
+    if sees:
+        assert "errors" not in partners
+        assert isinstance(partners["data"]["partners"], list)
+        assert "errors" not in body
+        figures = body["data"]["partnerMetrics"]
+        assert len(figures["registrationsByDay"]) == 30
+        assert len(figures["timeToFirstConsultationByDay"]) == 30
+        assert figures["timeZone"] == "Europe/Moscow"
+    else:
+        assert error_codes(body) == ["FORBIDDEN"]
+        assert error_codes(partners) == ["FORBIDDEN"]

@@ -134,3 +134,35 @@ def test_staff_add_reads_the_password_from_stdin(cli_env: dict[str, str]) -> Non
     assert "staff account agent@clinic.test disabled, 0 live sessions ended" in out
     err = run(cli_env, "staff", "disable", "nobody@clinic.test", ok=False)
     assert "no staff account" in err
+
+
+def test_staff_add_scopes_an_admin_to_a_partner(cli_env: dict[str, str], tmp_path: Path) -> None:
+    pem = tmp_path / "scoped.pem"
+    pem.write_text(pem_of(rsa_key().public_key()))
+    err = run(
+        cli_env, "partner", "add", "--name", "kpi-bad", "--issuer", "https://kpi-bad.example",
+        "--public-key", str(pem), "--timezone", "Mars/Olympus", ok=False,
+    )  # fmt: skip
+    assert "not an IANA time zone" in err
+    run(
+        cli_env, "partner", "add", "--name", "kpi-clinic", "--issuer", "https://kpi.example",
+        "--public-key", str(pem), "--timezone", "Asia/Novosibirsk",
+    )  # fmt: skip
+    assert "kpi-clinic\tenabled" in (listing := run(cli_env, "partner", "list"))
+    assert "tz=Asia/Novosibirsk" in listing
+
+    out = run(
+        cli_env, "staff", "add", "--email", "kpi@clinic.test", "--role", "ADMIN",
+        "--partner", "kpi-clinic", stdin="a long enough password\n",
+    )  # fmt: skip
+    assert "staff kpi@clinic.test (ADMIN, scoped to partner kpi-clinic) saved" in out
+    err = run(
+        cli_env, "staff", "add", "--email", "kpi2@clinic.test", "--role", "ADMIN",
+        "--partner", "nobody", stdin="a long enough password\n", ok=False,
+    )  # fmt: skip
+    assert "no partner named 'nobody'" in err
+    err = run(
+        cli_env, "staff", "add", "--email", "kpi3@clinic.test", "--role", "CARE_AGENT",
+        "--partner", "kpi-clinic", stdin="a long enough password\n", ok=False,
+    )  # fmt: skip
+    assert "only an ADMIN is scoped" in err

@@ -6,7 +6,8 @@
  * (graphql-transport-ws, the vendored `graphql-ws` client) for both
  * subscriptions. The operations are the contract documents, verbatim, in
  * operations.graphql (built by app/web/console.py from app/contract: console and mobile),
- * then the console's own (console.graphql: "my conversations", the chat header).
+ * then the console's own (console.graphql: "my conversations", the chat header, and for
+ * admins the partner's figures with an inline-SVG chart, no chart library).
  * Every text is Russian, and so are the server's messages: Accept-Language: ru over
  * HTTP, locale "ru" in the WebSocket's connectionParams.
  */
@@ -923,6 +924,252 @@
     }
   }
 
+  // ---------------------------------------------------------------- dashboard (admins)
+
+  // Built for admins only (viewer.role, asked after sign-in): for everyone else the
+  // dashboard is not in the page at all. The chart is inline SVG drawn here.
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const DASH_DEFAULT_DAYS = 30;
+  const DASH_MAX_DAYS = 366; // the API's cap
+  const STATUS_LABELS = {
+    CONFIRMED: "Предстоят",
+    COMPLETED: "Состоялись",
+    NO_SHOW: "Неявки",
+    CANCELLED: "Отменены вовремя",
+    LATE_CANCELLED: "Отменены поздно",
+    RESCHEDULED: "Перенесены",
+  };
+  const percentFmt = new Intl.NumberFormat("ru-RU", { style: "percent", maximumFractionDigits: 1 });
+  const numberFmt = new Intl.NumberFormat("ru-RU", { maximumFractionDigits: 1 });
+  const dayFmt = new Intl.DateTimeFormat("ru-RU", { day: "numeric", month: "short", timeZone: "UTC" });
+
+  const none = (v) => v === null || v === undefined;
+  const pct = (v) => (none(v) ? "—" : percentFmt.format(v));
+  const num = (v) => (none(v) ? "—" : numberFmt.format(v));
+  const minutesText = (v) => (none(v) ? "—" : v < 120 ? `${num(v)} мин` : `${num(v / 60)} ч`);
+  const secondsText = (v) => (none(v) ? "—" : v < 120 ? `${num(v)} с` : `${num(v / 60)} мин`);
+  const dayText = (iso) => dayFmt.format(new Date(`${iso}T00:00:00Z`));
+
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === undefined || value === null) continue;
+      if (key === "text") node.textContent = value;
+      else node.setAttribute(key, String(value));
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+
+  /** A local date as YYYY-MM-DD (the value of <input type="date">). */
+  function inputDate(d) {
+    const p = (n) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  }
+
+  /** Local midnight of an <input type="date"> value, `plusDays` later. */
+  function localMidnight(value, plusDays) {
+    const [y, m, d] = value.split("-").map(Number);
+    return new Date(y, m - 1, d + (plusDays || 0));
+  }
+
+  function mountDashboard() {
+    if ($("dashboard-view")) return;
+    const today = new Date();
+    const from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - DASH_DEFAULT_DAYS + 1);
+    const button = el("button", {
+      type: "button", className: "btn btn-ghost", id: "open-dashboard",
+      dataset: { testid: "open-dashboard" }, onclick: () => showDashboard(true),
+    }, "Показатели");
+    $("topbar-right").prepend(button);
+    const form = el("form", { className: "dash-period", id: "dash-form", novalidate: true },
+      el("label", { for: "dash-from" }, "С"),
+      el("input", { id: "dash-from", type: "date", value: inputDate(from), required: true }),
+      el("label", { for: "dash-to" }, "по"),
+      el("input", { id: "dash-to", type: "date", value: inputDate(today), required: true }),
+      el("select", {
+        id: "dash-partner", "aria-label": "Партнёр", hidden: true,
+        dataset: { testid: "dash-partner" }, onchange: () => loadDashboard(),
+      }),
+      el("button", { type: "submit", className: "btn btn-primary", id: "dash-show" }, "Показать"));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      loadDashboard();
+    });
+    const view = el("main", { id: "dashboard-view", className: "dashboard", hidden: true, dataset: { testid: "dashboard" } },
+      el("div", { className: "dash-head" },
+        el("button", { type: "button", className: "btn btn-ghost", id: "dash-back", onclick: () => showDashboard(false) }, "← К обращениям"),
+        el("h1", {}, "Показатели партнёра"),
+        el("span", { className: "dash-scope", id: "dash-scope" })),
+      form,
+      el("p", { className: "form-error", id: "dash-error", role: "alert", hidden: true }),
+      el("div", { className: "dash-figures", id: "dash-figures", dataset: { testid: "dash-figures" } }),
+      el("section", { className: "card dash-chart-card" },
+        el("h2", {}, "Регистрации и время до первой консультации по дням"),
+        el("div", { id: "dash-chart", dataset: { testid: "dash-chart" } }),
+        el("div", { className: "dash-legend" },
+          el("span", { className: "legend-bar" }, "Регистрации"),
+          el("span", { className: "legend-line" }, "До первой консультации (медиана)"))));
+    $("app-view").after(view);
+  }
+
+  function unmountDashboard() {
+    for (const id of ["dashboard-view", "open-dashboard"]) {
+      const node = $(id);
+      if (node) node.remove();
+    }
+  }
+
+  function showDashboard(open) {
+    const view = $("dashboard-view");
+    if (!view) return;
+    view.hidden = !open;
+    $("app-view").hidden = open;
+    $("open-dashboard").hidden = open;
+    if (open) loadPartners().then(loadDashboard);
+  }
+
+  /** The partner choice: every partner together, or one; none to choose when scoped. */
+  async function loadPartners() {
+    const select = $("dash-partner");
+    if (!select || select.dataset.loaded === "true") return;
+    try {
+      const data = await gql(OPS.ConsolePartners, {});
+      if (!$("dash-partner")) return;
+      const partners = data.partners || [];
+      const options = partners.map((p) => el("option", { value: p.id }, `${p.name} (${p.timeZone})`));
+      if (partners.length > 1) options.unshift(el("option", { value: "" }, "Все партнёры"));
+      select.replaceChildren(...options);
+      select.hidden = partners.length < 2;
+      select.dataset.loaded = "true";
+    } catch (err) {
+      reportError(err, "Партнёры");
+    }
+  }
+
+  function showDashError(text) {
+    const box = $("dash-error");
+    box.textContent = text || "";
+    box.hidden = !text;
+  }
+
+  let dashSeq = 0;
+  async function loadDashboard() {
+    const fromValue = $("dash-from").value;
+    const toValue = $("dash-to").value;
+    if (!fromValue || !toValue) {
+      showDashError("Укажите начало и конец периода.");
+      return;
+    }
+    const from = localMidnight(fromValue, 0);
+    const to = localMidnight(toValue, 1); // the last day included
+    if (to <= from) {
+      showDashError("Конец периода раньше его начала.");
+      return;
+    }
+    if ((to - from) / 86400000 > DASH_MAX_DAYS + 1) {
+      showDashError(`Период не может быть длиннее ${DASH_MAX_DAYS} дней.`);
+      return;
+    }
+    showDashError("");
+    const seq = ++dashSeq;
+    $("dashboard-view").dataset.loaded = "false";
+    try {
+      const select = $("dash-partner");
+      const partnerId = select && !select.hidden && select.value ? select.value : null;
+      const data = await gql(OPS.ConsoleDashboard, { from: from.toISOString(), to: to.toISOString(), partnerId });
+      if (seq !== dashSeq || !$("dashboard-view")) return;
+      renderDashboard(data.partnerMetrics);
+      $("dashboard-view").dataset.loaded = "true";
+    } catch (err) {
+      if (seq !== dashSeq) return;
+      if (err instanceof GraphQLErrors) showDashError(err.message);
+      else reportError(err, "Показатели");
+    }
+  }
+
+  function figure(testid, title, value, ...details) {
+    return el("div", { className: "card dash-figure", dataset: { testid } },
+      el("div", { className: "dash-title" }, title),
+      el("div", { className: "dash-value", dataset: { testid: `${testid}-value` } }, value),
+      ...details.filter(Boolean).map((d) => el("div", { className: "dash-detail" }, d)));
+  }
+
+  function renderDashboard(m) {
+    $("dash-scope").textContent = `${m.partner ? m.partner.name : "все партнёры"} · дни по ${m.timeZone}`;
+    const ttfc = m.timeToFirstConsultation;
+    const care = m.careFirstResponse;
+    const reviews = m.reviews;
+    const statuses = el("ul", { className: "dash-statuses" },
+      ...m.bookingsByStatus.map((s) => el("li", { dataset: { status: s.status } },
+        el("span", {}, STATUS_LABELS[s.status] || s.status), el("span", {}, String(s.count)))));
+    $("dash-figures").replaceChildren(
+      figure("figure-registrations", "Регистрации", String(m.registrations), "клиенты, впервые вошедшие за период"),
+      figure("figure-ttfc", "До первой консультации", minutesText(ttfc.medianMinutes),
+        `медиана; 90-й перцентиль ${minutesText(ttfc.p90Minutes)}`, `клиентов: ${ttfc.clients}`),
+      figure("figure-repeat", "Повторные сессии", pct(m.repeatRate), "клиенты с двумя и более сессиями"),
+      figure("figure-care", "Первый ответ службы заботы", secondsText(care.medianSeconds),
+        `медиана; в пределах 5 минут ${pct(care.withinSlaShare)}`, `ответов: ${care.answered}`),
+      figure("figure-reviews", "Отзывы", String(reviews.count),
+        `средняя оценка ${num(reviews.averageRating)}`, `положительных (4–5) ${pct(reviews.positiveShare)}`),
+      figure("figure-conversion", "Из чекапа в сессию", pct(m.checkupToSessionConversion), "запись на сессию в течение 30 дней"),
+      figure("figure-bookings", "Записи на период", String(m.bookingsByStatus.reduce((t, s) => t + s.count, 0)),
+        `поздние отмены ${pct(m.lateCancellationRate)}`, `неявки ${pct(m.noShowRate)}`, statuses),
+    );
+    $("dash-chart").replaceChildren(chart(m.registrationsByDay, m.timeToFirstConsultationByDay));
+  }
+
+  /** Bars: registrations per day (left scale); line: median minutes to the first
+   * consultation on the days that had one (right scale). */
+  function chart(registrations, consultations) {
+    const W = 760, H = 240, L = 44, R = 56, T = 12, B = 28;
+    const n = registrations.length;
+    const plotW = W - L - R, plotH = H - T - B;
+    const slot = plotW / Math.max(1, n);
+    const maxCount = Math.max(1, ...registrations.map((d) => d.count));
+    const minutes = consultations.filter((d) => d.clients > 0).map((d) => d.medianMinutes);
+    const maxMinutes = Math.max(1, ...minutes);
+    const x = (i) => L + slot * i + slot / 2;
+    const yCount = (v) => T + plotH - (v / maxCount) * plotH;
+    const yMinutes = (v) => T + plotH - (v / maxMinutes) * plotH;
+    const root = svg("svg", {
+      viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
+      "aria-label": "Регистрации и время до первой консультации по дням",
+    });
+    root.append(svg("line", { x1: L, y1: T + plotH, x2: W - R, y2: T + plotH, class: "axis" }));
+    root.append(svg("text", { x: L - 6, y: T + 10, class: "tick tick-left", text: String(maxCount) }));
+    root.append(svg("text", { x: L - 6, y: T + plotH, class: "tick tick-left", text: "0" }));
+    if (minutes.length) {
+      root.append(svg("text", { x: W - R + 6, y: T + 10, class: "tick tick-right", text: minutesText(maxMinutes) }));
+    }
+    const bars = svg("g", { class: "bars" });
+    registrations.forEach((d, i) => {
+      const top = yCount(d.count);
+      bars.append(svg("rect", {
+        x: x(i) - Math.max(1, slot * 0.35), y: top, width: Math.max(2, slot * 0.7), height: T + plotH - top,
+        class: "bar", "data-date": d.date, "data-count": d.count,
+      }, svg("title", { text: `${dayText(d.date)}: ${d.count}` })));
+    });
+    root.append(bars);
+    const points = [];
+    const dots = svg("g", { class: "dots" });
+    consultations.forEach((d, i) => {
+      if (!d.clients || none(d.medianMinutes)) return;
+      points.push(`${x(i).toFixed(1)},${yMinutes(d.medianMinutes).toFixed(1)}`);
+      dots.append(svg("circle", {
+        cx: x(i).toFixed(1), cy: yMinutes(d.medianMinutes).toFixed(1), r: 3, class: "dot", "data-date": d.date,
+      }, svg("title", { text: `${dayText(d.date)}: ${minutesText(d.medianMinutes)} (клиентов: ${d.clients})` })));
+    });
+    if (points.length > 1) root.append(svg("polyline", { points: points.join(" "), class: "line" }));
+    root.append(dots);
+    const labelAt = n <= 1 ? [0] : [0, Math.floor((n - 1) / 2), n - 1];
+    for (const i of new Set(labelAt)) {
+      if (!registrations[i]) continue;
+      root.append(svg("text", { x: x(i), y: H - 8, class: "tick tick-day", text: dayText(registrations[i].date) }));
+    }
+    return root;
+  }
+
   // ---------------------------------------------------------------- sign in / out
 
   function showLogin(message) {
@@ -952,10 +1199,25 @@
     // reconnect) would leave the queue stale, so re-read it now and then as well.
     clearInterval(state.queueTimer);
     state.queueTimer = setInterval(() => loadQueue(), QUEUE_RESYNC_MS);
+    detectRole();
+  }
+
+  /** Admins get the dashboard (built now); nobody else has it in the page. */
+  async function detectRole() {
+    const session = state.session;
+    try {
+      const data = await gql(OPS.ConsoleViewer, {});
+      if (state.session !== session) return; // signed out meanwhile
+      if (data.viewer && data.viewer.role === "ADMIN") mountDashboard();
+    } catch (err) {
+      reportError(err, "Профиль");
+    }
   }
 
   function signOut(message) {
     closeConversation();
+    unmountDashboard();
+    dashSeq += 1;
     state.session = null;
     try {
       window.sessionStorage.removeItem(SESSION_KEY);

@@ -1,0 +1,1 @@
+"""GraphQL of the partner's figures: the admins' ``partnerMetrics`` (app.kpi)."""
