@@ -273,6 +273,8 @@ def test_a_schedule_is_refused_to_other_roles_and_a_time_off_to_other_psychologi
             policy.require_own_time_off(pid, row)
         assert refused.value.field == "id"
     assert policy.own_sessions_scope(7) == {"psychologist_id": 7}
+
+
 # --- the partner's figures: admins only, a scoped admin sees their own partner -----------
 
 PARTNER, OTHER_PARTNER = 7, 8
