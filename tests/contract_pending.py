@@ -28,11 +28,6 @@ PENDING: dict[str, str] = {
     "AddTimeOff": _BACKOFFICE,
     "RemoveTimeOff": _BACKOFFICE,
     "MySessions": _BACKOFFICE,
-    "CreatePsychologist": _BACKOFFICE,
-    "RecordCredential": _BACKOFFICE,
-    "RecordTestSession": _BACKOFFICE,
-    "ApprovePsychologist": _BACKOFFICE,
-    "SuspendPsychologist": _BACKOFFICE,
     "SetServicePrice": _BACKOFFICE,
     "PartnerMetrics": _BACKOFFICE,
     # console.graphql

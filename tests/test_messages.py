@@ -17,6 +17,7 @@ import pytest
 from starlette.applications import Starlette
 
 from app.booking.errors import BookingErrorCode
+from app.catalogue.errors import VettingErrorCode
 from app.chat.errors import ChatErrorCode
 from app.core.errors import Refused, TopLevelCode
 from app.core.messages import Locale, Msg, for_code, negotiate
@@ -37,6 +38,7 @@ CODE_ENUMS: tuple[type[Enum], ...] = (
     ChatErrorCode,
     IdentityErrorCode,
     PushDeviceErrorCode,
+    VettingErrorCode,
 )
 ENGLISH = {"Accept-Language": "en"}
 
