@@ -123,7 +123,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
     # back office: vetting (admins)
     "CreatePsychologist": {
         "fullName": "Мария Соколова",
-        "bio": "Работаю с тревогой и выгоранием.",
+        "bio": "Тревога, выгорание, отношения.",
         "timeZone": "Europe/Moscow",
         "practiceSince": "2019-09-01",
         "methodIds": ["<a method id from Catalogue>"],
