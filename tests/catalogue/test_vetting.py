@@ -791,3 +791,22 @@ async def test_the_service_takes_plain_values(admin: SignedIn) -> None:
     assert [c.met for c in checks] == [True, True, True, False, True]
     await vetting.reject(actor, p.id, "Импорт отменён")
     assert (await Psychologist.get(id=p.id)).vetting_status == VettingStatus.REJECTED
+
+
+async def test_the_demo_catalogue_passes_its_own_vetting(admin: SignedIn) -> None:
+    """Approved demo psychologists meet every rule; two applicants wait in the back office."""
+    from app.demo.catalogue import demo_profiles
+
+    actor = policy.Actor(user_id=admin.user.id, role=Role.ADMIN)
+    profiles = demo_profiles(112)
+    rows = {p.slug: p for p in await Psychologist.filter(slug__in=[p.slug for p in profiles])}
+    for profile in profiles[:20]:
+        checks = await vetting.checklist(actor, rows[profile.slug].id)
+        assert vetting.all_met(checks), (profile.slug, checks)
+    waiting = [rows[p.slug].vetting_status for p in profiles[112:114]]
+    assert waiting == [VettingStatus.APPLIED, VettingStatus.DOCUMENTS_VERIFIED]
+    applicant = await vetting.checklist(actor, rows[profiles[112].slug].id)
+    assert {c.rule for c in applicant if not c.met} == {
+        vetting.VettingRule.PERSONAL_THERAPY,
+        vetting.VettingRule.TEST_SESSION,
+    }
