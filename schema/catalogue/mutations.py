@@ -44,7 +44,7 @@ class CreatePsychologistPayload:
 
 @strawberry.input(description="A vetted document of a psychologist.")
 class RecordCredentialInput:
-    psychologist_id: strawberry.ID
+    psychologist_id: strawberry.ID = strawberry.field(description="The psychologist vetted.")
     kind: CredentialKind = strawberry.field(
         description="Intervision is recorded month by month with recordIntervision."
     )
@@ -67,7 +67,7 @@ class RecordCredentialPayload:
 
 @strawberry.input(description="A test session judged by an expert panel.")
 class RecordTestSessionInput:
-    psychologist_id: strawberry.ID
+    psychologist_id: strawberry.ID = strawberry.field(description="The psychologist vetted.")
     passed: bool = strawberry.field(description="The panel's verdict.")
     panel: list[str] = strawberry.field(
         description="The experts' names: 1 to 10, each 1 to 120 characters."
@@ -82,7 +82,7 @@ class RecordTestSessionPayload:
 
 @strawberry.input(description="Names a psychologist.")
 class PsychologistIdInput:
-    psychologist_id: strawberry.ID
+    psychologist_id: strawberry.ID = strawberry.field(description="The psychologist vetted.")
 
 
 def _checklist_of(exc: Refusal) -> dict[str, Any]:
@@ -104,7 +104,7 @@ class ApprovePsychologistPayload:
 
 @strawberry.input(description="Suspend or reject a psychologist.")
 class PsychologistReasonInput:
-    psychologist_id: strawberry.ID
+    psychologist_id: strawberry.ID = strawberry.field(description="The psychologist vetted.")
     reason: str = strawberry.field(description="1 to 500 characters; admins see it.")
 
 
@@ -115,7 +115,7 @@ class PsychologistVettingPayload:
 
 @strawberry.input(description="Intervision attended in one month.")
 class RecordIntervisionInput:
-    psychologist_id: strawberry.ID
+    psychologist_id: strawberry.ID = strawberry.field(description="The psychologist vetted.")
     month: str = strawberry.field(description="YYYY-MM; not in the future.")
 
 

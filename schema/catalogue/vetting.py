@@ -48,7 +48,7 @@ strawberry.enum(
 @strawberry.type(description="A refused vetting operation: code, message, input field at fault.")
 class VettingError(PayloadError):
     code_enum: ClassVar[type[Enum]] = VettingErrorCode
-    code: VettingErrorCode
+    code: VettingErrorCode = strawberry.field(description="Stable: branch on this.")
     message: str = strawberry.field(description="For developers; not for end users.")
     field: str | None = strawberry.field(
         default=None, description="The input field at fault (camelCase)."
@@ -57,8 +57,8 @@ class VettingError(PayloadError):
 
 @strawberry.type(description="One admission rule, judged on the psychologist's record today.")
 class ChecklistItem:
-    rule: VettingRule
-    met: bool
+    rule: VettingRule = strawberry.field(description="Which admission rule.")
+    met: bool = strawberry.field(description="Whether the record meets it today.")
     _detail: strawberry.Private[Text]
 
     @strawberry.field(description="What the record shows, in the caller's language.")
