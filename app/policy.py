@@ -367,6 +367,20 @@ def can_view_checkup_result(who: Principal, result: OwnedByClient) -> bool:
     return is_admin(who) or is_booking_client(who, result)
 
 
+# --- vetting ----------------------------------------------------------------------------
+
+
+def can_vet_psychologists(who: Principal) -> bool:
+    """Create psychologists, record their credentials, test sessions and intervision,
+    approve, suspend, reinstate, reject; see their vetting state and bookings: admins."""
+    return is_admin(who)
+
+
+def require_vet_psychologists(who: Principal) -> None:
+    if not can_vet_psychologists(who):
+        raise Forbidden(Msg.VETTING_ADMINS)
+
+
 # --- push devices -----------------------------------------------------------------------
 
 

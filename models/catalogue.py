@@ -54,14 +54,23 @@ class Psychologist(Model):
     search_name = fields.CharField(max_length=160, default="")
     photo_url = fields.CharField(max_length=500, default="")
     bio = fields.TextField(default="")
+    # The year of practice_started_on (whole data before vetting held a year only): the
+    # EXPERIENCE_DESC sort key and experienceYears. Written with it by app.catalogue.vetting.
     practice_since = fields.SmallIntField(description="Year of the first documented practice")
+    practice_started_on = fields.DateField(
+        null=True, description="Date of the first documented practice (vetting: 3 years)"
+    )
     languages: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # ",ADULT,COUPLE," so that one portable LIKE filters by client type.
     client_types_csv = fields.CharField(max_length=80, default=",ADULT,")
     timezone = fields.CharField(max_length=64, default="Europe/Moscow")
     vetting_status = fields.CharEnumField(
-        VettingStatus, max_length=16, default=VettingStatus.PENDING
+        VettingStatus, max_length=24, default=VettingStatus.APPLIED
     )
+    # When the psychologist was (last) approved or reinstated: intervision months count
+    # from here. The reason of the last suspension or rejection, for admins.
+    approved_at = fields.DatetimeField(null=True)
+    vetting_note = fields.CharField(max_length=500, null=True)
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "identity.User", related_name="psychologist_profile", null=True, on_delete=fields.SET_NULL
     )
@@ -129,9 +138,48 @@ class Credential(Model):
     institution = fields.CharField(max_length=255, default="")
     hours = fields.IntField(null=True)
     year = fields.SmallIntField(null=True)
+    # The method a METHOD_CERTIFICATE certifies (the vetting rule needs one).
+    method: fields.ForeignKeyNullableRelation[Method] = fields.ForeignKeyField(
+        "catalogue.Method", related_name="credentials", null=True, on_delete=fields.SET_NULL
+    )
+    method_id: int | None
+    recorded_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "credentials"
+
+
+class VettingTestSession(Model):
+    """A test session held before an expert panel: who judged, when, the verdict."""
+
+    id = fields.IntField(primary_key=True)
+    psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
+        "catalogue.Psychologist", related_name="test_sessions", on_delete=fields.CASCADE
+    )
+    passed = fields.BooleanField()
+    panel: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    held_on = fields.DateField()
+    recorded_at = fields.DatetimeField()
+
+    class Meta:
+        table = "test_sessions"
+        indexes = (("psychologist_id", "held_on"),)
+
+
+class IntervisionAttendance(Model):
+    """A month (its first day) in which the psychologist attended intervision: one row per
+    month, held by the unique key."""
+
+    id = fields.IntField(primary_key=True)
+    psychologist: fields.ForeignKeyRelation[Psychologist] = fields.ForeignKeyField(
+        "catalogue.Psychologist", related_name="intervisions", on_delete=fields.CASCADE
+    )
+    month = fields.DateField(description="First day of the month attended")
+    recorded_at = fields.DatetimeField()
+
+    class Meta:
+        table = "intervision_attendance"
+        unique_together = (("psychologist", "month"),)
 
 
 class Service(Model):

@@ -20,7 +20,12 @@ class ClientType(StrEnum):
 
 
 class VettingStatus(StrEnum):
-    PENDING = "PENDING"
+    """Vetting states (``app.catalogue.vetting`` holds the transitions): the record moves a
+    psychologist APPLIED -> DOCUMENTS_VERIFIED -> TEST_SESSION_PASSED, an admin approves."""
+
+    APPLIED = "APPLIED"
+    DOCUMENTS_VERIFIED = "DOCUMENTS_VERIFIED"
+    TEST_SESSION_PASSED = "TEST_SESSION_PASSED"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
     SUSPENDED = "SUSPENDED"

@@ -36,8 +36,10 @@ from schema.booking.queries import BookingQuery
 from schema.booking.schedule import ScheduleMutation, ScheduleQuery
 from schema.booking.types import Booking
 from schema.catalogue.admin import CatalogueAdminMutation
+from schema.catalogue.mutations import VettingMutation
 from schema.catalogue.queries import CatalogueQuery
 from schema.catalogue.types import Method, Psychologist, Review, Service, Topic
+from schema.catalogue.vetting import VettingQuery
 from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
 from schema.chat.subscriptions import ChatSubscription
@@ -45,6 +47,7 @@ from schema.chat.types import CareConversation, Message
 from schema.checkup.mutations import CheckupMutation
 from schema.checkup.queries import CheckupQuery
 from schema.checkup.types import CheckupResult
+from schema.common import SCALAR_OVERRIDES
 from schema.cost import DEFAULT_BUDGET, Budget, RequestLimits
 from schema.executor import PsylineExecutor
 from schema.identity.mutations import IdentityMutation
@@ -65,6 +68,7 @@ QUERIES: tuple[type, ...] = (
     CheckupQuery,
     AuditQuery,
     KpiQuery,
+    VettingQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IdentityMutation,
@@ -74,6 +78,7 @@ MUTATIONS: tuple[type, ...] = (
     CheckupMutation,
     NotifyMutation,
     CatalogueAdminMutation,
+    VettingMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (ChatSubscription,)
 # Node implementations that no field returns directly must still be in the schema.
@@ -218,5 +223,6 @@ def build_schema(
         types=EXTRA_TYPES,
         extensions=_extensions(introspection=introspection, max_depth=max_depth, budget=budget),
         config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides=SCALAR_OVERRIDES,
         execution_context_class=PsylineExecutor,  # schema.executor
     )

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from enum import Enum
+from operator import methodcaller
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
+from strawberry.schema.types.base_scalars import wrap_parser
 from strawberry.types.field import StrawberryField
+from strawberry.types.scalar import ScalarDefinition
 
 from app.core.errors import NotVisible, Refusal
 from app.core.messages import Locale
@@ -28,6 +33,29 @@ strawberry.enum(ServiceKind, description="What kind of meeting a service is.")
 strawberry.enum(CredentialKind, description="Kind of vetted document.")
 strawberry.enum(Role, description="What a signed-in person is to the service.")
 strawberry.enum(VettingStatus, description="Where a psychologist is in vetting.")
+
+
+_CALENDAR_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _calendar_date(value: str) -> date:
+    """Only ``YYYY-MM-DD`` (Python's ``fromisoformat`` would also take 20261207, 2026-W50-1)."""
+    if not _CALENDAR_DATE.fullmatch(value):
+        raise ValueError("expected YYYY-MM-DD")
+    return date.fromisoformat(value)
+
+
+DateScalar = ScalarDefinition(
+    name="Date",
+    description="A calendar date in ISO 8601, YYYY-MM-DD (no time, no zone).",
+    specified_by_url=None,
+    serialize=methodcaller("isoformat"),
+    parse_value=wrap_parser(_calendar_date, "Date"),
+    parse_literal=None,
+    origin=date,
+)
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {date: DateScalar}
+"""Our scalars in place of strawberry's own (``schema.build_schema``)."""
 
 
 @strawberry.type(description="An amount of money: a decimal string and an ISO 4217 currency.")
@@ -103,7 +131,13 @@ class RefusalsAsPayload(FieldExtension):
             return await next_(source, info, **kwargs)
         except Refusal as exc:
             locale = info.context.locale
-            return self.payload_type(errors=[self.payload_type.error_type.of(exc, locale)])
+            # A payload may answer a refusal with more than errors (approvePsychologist's
+            # checklist): its ``refusal_fields(exc)`` gives them.
+            more = getattr(self.payload_type, "refusal_fields", None)
+            fields = more(exc) if more is not None else {}
+            return self.payload_type(
+                errors=[self.payload_type.error_type.of(exc, locale)], **fields
+            )
 
 
 def mutation(*, description: str | None = None) -> Any:

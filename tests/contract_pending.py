@@ -23,11 +23,6 @@ PENDING: dict[str, str] = {
     "AcceptWaitlistOffer": _SERIES,
     "CrisisResources": _SAFETY,
     # backoffice.graphql
-    "CreatePsychologist": _BACKOFFICE,
-    "RecordCredential": _BACKOFFICE,
-    "RecordTestSession": _BACKOFFICE,
-    "ApprovePsychologist": _BACKOFFICE,
-    "SuspendPsychologist": _BACKOFFICE,
     # console.graphql
     "RiskAlerts": _SAFETY,
     "RiskQueue": _SAFETY,

@@ -17,7 +17,7 @@ import pytest
 from starlette.applications import Starlette
 
 from app.booking.errors import BookingErrorCode
-from app.catalogue.errors import CatalogueEditErrorCode
+from app.catalogue.errors import CatalogueEditErrorCode, VettingErrorCode
 from app.chat.errors import ChatErrorCode
 from app.core.errors import Refused, TopLevelCode
 from app.core.messages import Locale, Msg, for_code, negotiate
@@ -39,6 +39,7 @@ CODE_ENUMS: tuple[type[Enum], ...] = (
     ChatErrorCode,
     IdentityErrorCode,
     PushDeviceErrorCode,
+    VettingErrorCode,
 )
 ENGLISH = {"Accept-Language": "en"}
 

@@ -258,6 +258,21 @@ class Msg(Enum):
         "A review holds at most {limit} characters.",
         "Отзыв не может быть длиннее {limit:символа/символов}.",
     )
+    # vetting (app.catalogue.errors.VettingErrorCode; NOT_FOUND, INVALID_INPUT above)
+    UNKNOWN_METHOD = ("No such method.", "Такого метода нет.")
+    UNKNOWN_TOPIC = ("No such topic.", "Такой темы нет.")
+    VETTING_INCOMPLETE = (
+        "Not every admission rule is met: see the checklist.",
+        "Выполнены не все условия допуска: см. чек-лист.",
+    )
+    VETTING_TRANSITION = (
+        "This step is not possible from the vetting state {status}.",
+        "Из состояния проверки {status} этот шаг невозможен.",
+    )
+    INTERVISION_ALREADY_RECORDED = (
+        "Intervision of this month is already recorded.",
+        "Интервизия за этот месяц уже отмечена.",
+    )
     # chat (app.chat.errors.ChatErrorCode)
     EMPTY_MESSAGE = ("Write something first.", "Сначала напишите что-нибудь.")
     MESSAGE_TOO_LONG = (
@@ -384,6 +399,105 @@ class Msg(Enum):
     WRONG_ID_TYPE = (
         "`{field}` holds an ID that is not a {type_name} ID.",
         "В `{field}` передан ID не типа {type_name}.",
+    )
+    # ---- vetting (app.catalogue.vetting) ---------------------------------------------
+    NO_SUCH_PSYCHOLOGIST = ("No such psychologist.", "Такого психолога нет.")
+    VETTING_ADMINS = (
+        "Only admins vet psychologists.",
+        "Проверкой психологов занимаются только администраторы.",
+    )
+    VETTING_TEXT_LENGTH = (
+        "`{field}` takes 1 to {limit} characters.",
+        "`{field}`: от 1 до {limit:символа/символов}.",
+    )
+    VETTING_BIO_LENGTH = (
+        "`bio` is at most {limit} characters.",
+        "`bio` не может быть длиннее {limit:символа/символов}.",
+    )
+    VETTING_TOO_MANY = (
+        "`{field}` holds at most {limit} items.",
+        "В `{field}` не больше {limit:элемента/элементов}.",
+    )
+    VETTING_TIME_ZONE = (
+        "`timeZone` must be an IANA time zone, e.g. Europe/Moscow.",
+        "`timeZone` должен быть часовым поясом IANA, например Europe/Moscow.",
+    )
+    VETTING_DATE_IN_FUTURE = (
+        "`{field}` must not be in the future.",
+        "`{field}` не может быть в будущем.",
+    )
+    VETTING_DATE_TOO_OLD = (
+        "`{field}` is before {year}.",
+        "`{field}` раньше {year} года.",
+    )
+    VETTING_HOURS = (
+        "`hours` is 1 to {limit}.",
+        "`hours`: от 1 до {limit}.",
+    )
+    VETTING_METHOD_NEEDED = (
+        "A method certificate names its method (`methodId`).",
+        "В сертификате метода нужно указать метод (`methodId`).",
+    )
+    VETTING_METHOD_UNEXPECTED = (
+        "Only a method certificate names a method.",
+        "Метод указывается только в сертификате метода.",
+    )
+    VETTING_KIND_INTERVISION = (
+        "Intervision is recorded month by month with recordIntervision.",
+        "Интервизия отмечается по месяцам через recordIntervision.",
+    )
+    VETTING_PANEL = (
+        "The panel has 1 to {limit} experts, each named in 1 to {length} characters.",
+        "В комиссии от 1 до {limit:эксперта/экспертов}, имя каждого — от 1 до {length} символов.",
+    )
+    VETTING_MONTH = (
+        "`month` is a month, YYYY-MM (or a date in it), not in the future.",
+        "`month` — месяц в виде YYYY-MM (или дата в нём), не в будущем.",
+    )
+    # the checklist (app.catalogue.vetting.checklist): one detail per rule and outcome
+    RULE_DIPLOMA_MET = (
+        "Diploma in psychology of {hours} h (at least {need} h).",
+        "Диплом по психологии на {hours} ч (нужно не меньше {need} ч).",
+    )
+    RULE_DIPLOMA_UNMET = (
+        "No diploma in psychology of at least {need} h (longest: {hours} h).",
+        "Нет диплома по психологии не меньше чем на {need} ч (самый большой: {hours} ч).",
+    )
+    RULE_CERTIFICATE_MET = (
+        "Certificate in {method} of {hours} h (at least {need} h).",
+        "Сертификат по методу «{method}» на {hours} ч (нужно не меньше {need} ч).",
+    )
+    RULE_CERTIFICATE_UNMET = (
+        "No certificate in a method of at least {need} h (longest: {hours} h).",
+        "Нет сертификата по методу не меньше чем на {need} ч (самый большой: {hours} ч).",
+    )
+    RULE_PRACTICE_MET = (
+        "Practice since {since}: {years} full years (at least {need}).",
+        "Практика с {since}: полных лет — {years} (нужно не меньше {need}).",
+    )
+    RULE_PRACTICE_UNMET = (
+        "Practice since {since}: {years} full years, {need} needed (from {due}).",
+        "Практика с {since}: полных лет — {years}, нужно {need} (с {due}).",
+    )
+    RULE_PRACTICE_UNKNOWN = (
+        "The date of the first documented practice is not recorded.",
+        "Дата начала документально подтверждённой практики не указана.",
+    )
+    RULE_TEST_SESSION_MET = (
+        "Test session passed on {held_on} before {panel}.",
+        "Тестовая сессия пройдена {held_on}, комиссия: {panel}.",
+    )
+    RULE_TEST_SESSION_UNMET = (
+        "No passed test session ({failed} failed).",
+        "Нет пройденной тестовой сессии (не пройдено: {failed}).",
+    )
+    RULE_THERAPY_MET = (
+        "{hours} h of personal therapy (at least {need} h).",
+        "Личная терапия: {hours} ч (нужно не меньше {need} ч).",
+    )
+    RULE_THERAPY_UNMET = (
+        "{hours} h of personal therapy, {need} h needed.",
+        "Личная терапия: {hours} ч, нужно {need} ч.",
     )
     # ---- chat ------------------------------------------------------------------------
     CHAT_TOO_FAST = (
@@ -546,10 +660,9 @@ class Msg(Enum):
         "У психолога уже есть услуга этого вида: измените её (или верните через isActive).",
     )
     SLUG_TAKEN = ("This slug is already taken.", "Такой slug уже занят.")
-    NO_SUCH_PSYCHOLOGIST = ("No such psychologist.", "Такого психолога нет.")
     NO_SUCH_SERVICE = ("No such service.", "Такой услуги нет.")
-    NO_SUCH_METHOD = ("No such method.", "Такого метода нет.")
-    NO_SUCH_TOPIC = ("No such topic.", "Такой темы нет.")
+    NO_SUCH_METHOD = ("There is no such method in the catalogue.", "Такого метода в каталоге нет.")
+    NO_SUCH_TOPIC = ("There is no such topic in the catalogue.", "Такой темы в каталоге нет.")
     TEXT_REQUIRED = ("This field must not be empty.", "Это поле не может быть пустым.")
     TEXT_TOO_LONG = (
         "At most {limit} characters.",

@@ -13,26 +13,39 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from app.catalogue import vetting
 from app.catalogue.service import refresh_stats
 from app.core import clock
 from app.core.settings import Settings
 from app.core.sql import db, placeholders
-from models.catalogue import Credential, Method, Psychologist, Review, Service, Topic, search_key
+from models.catalogue import (
+    Credential,
+    IntervisionAttendance,
+    Method,
+    Psychologist,
+    Review,
+    Service,
+    Topic,
+    VettingTestSession,
+    search_key,
+)
 from models.enums import ClientType, CredentialKind, ServiceKind, VettingStatus
 
 DEFAULT_PSYCHOLOGISTS = 112
 
 SEED = 20260214
 CURRENT_YEAR = 2026  # fixed so that the generated data never depends on the clock
+# Something for the back office to vet: one applicant whose documents are incomplete (no
+# personal therapy on record), one with verified documents awaiting the test session.
 UNAPPROVED: tuple[VettingStatus, ...] = (
-    VettingStatus.PENDING,
-    VettingStatus.PENDING,
+    VettingStatus.APPLIED,
+    VettingStatus.DOCUMENTS_VERIFIED,
     VettingStatus.REJECTED,
     VettingStatus.REJECTED,
     VettingStatus.SUSPENDED,
@@ -470,6 +483,7 @@ def _credentials(p: Profile, rng: random.Random) -> list[dict[str, Any]]:
             {
                 "kind": CredentialKind.METHOD_CERTIFICATE,
                 "title": f"Сертификат: {name}" + ("" if main else " (дополнительная программа)"),
+                "method": slug,  # the method certified (the vetting rule needs it)
                 "institution": rng.choice(institutes),
                 "hours": rng.choice((700, 720, 800, 960, 1100, 1300))
                 if main
@@ -479,15 +493,15 @@ def _credentials(p: Profile, rng: random.Random) -> list[dict[str, Any]]:
                 ),
             }
         )
-    creds.append(
-        {
-            "kind": CredentialKind.PERSONAL_THERAPY,
-            "title": "Личная терапия",
-            "institution": "Индивидуальная терапия у сертифицированного специалиста",
-            "hours": rng.choice((150, 180, 220, 260, 300, 400, 520)),
-            "year": CURRENT_YEAR - 1,
-        }
-    )
+    therapy = {
+        "kind": CredentialKind.PERSONAL_THERAPY,
+        "title": "Личная терапия",
+        "institution": "Индивидуальная терапия у сертифицированного специалиста",
+        "hours": rng.choice((150, 180, 220, 260, 300, 400, 520)),
+        "year": CURRENT_YEAR - 1,
+    }
+    if p.status != VettingStatus.APPLIED:  # the applicant has not documented it yet
+        creds.append(therapy)
     creds.append(
         {
             "kind": CredentialKind.SUPERVISION,
@@ -642,6 +656,7 @@ def _psychologist_fields(p: Profile) -> dict[str, Any]:
         "photo_url": f"/avatars/{p.slug}.svg",
         "bio": p.bio,
         "practice_since": p.practice_since,
+        "practice_started_on": date(p.practice_since, 1, 1),
         "languages": p.languages,
         "client_types_csv": "," + ",".join(c.value for c in p.client_types) + ",",
         "timezone": p.timezone,
@@ -655,6 +670,56 @@ async def _insert_links(table: str, column: str, pairs: list[tuple[int, int]]) -
     await db().execute_many(
         f"INSERT INTO {table} (psychologist_id, {column}) VALUES ({placeholders(2)})",  # noqa: S608
         [list(pair) for pair in pairs],
+    )
+
+
+def _credential(pid: int, c: dict[str, Any], methods: dict[str, int], now: datetime) -> Credential:
+    fields = {k: v for k, v in c.items() if k != "method"}
+    method = c.get("method")
+    return Credential(
+        psychologist_id=pid,
+        method_id=methods[method] if method else None,
+        recorded_at=now,
+        **fields,
+    )
+
+
+DEMO_PANEL = ["Ирина Васнецова", "Олег Миронов", "Анна Кречет"]
+APPROVED_DAYS_AGO = 75  # demo approvals: two full months of intervision due
+
+
+async def _vetting_record(fresh: list[Profile], ids: dict[str, int], now: datetime) -> None:
+    """What vetting leaves behind (app.catalogue.vetting): a passed test session for the
+    psychologists past DOCUMENTS_VERIFIED, an approval date and the intervision months
+    attended since (every fifth approved psychologist missed the last month, for the
+    back office's flag)."""
+    sessions = [
+        VettingTestSession(
+            psychologist_id=ids[p.slug],
+            passed=True,
+            panel=DEMO_PANEL,
+            held_on=(now - timedelta(days=APPROVED_DAYS_AGO + 7)).date(),
+            recorded_at=now,
+        )
+        for p in fresh
+        if p.status in (VettingStatus.APPROVED, VettingStatus.SUSPENDED)
+    ]
+    await VettingTestSession.bulk_create(sessions)
+    approved_at = now - timedelta(days=APPROVED_DAYS_AGO)
+    approved = [p for p in fresh if p.status in (VettingStatus.APPROVED, VettingStatus.SUSPENDED)]
+    if not approved:
+        return
+    await Psychologist.filter(id__in=[ids[p.slug] for p in approved]).update(
+        approved_at=approved_at
+    )
+    months = vetting.due_months(approved_at, now.date())
+    await IntervisionAttendance.bulk_create(
+        [
+            IntervisionAttendance(psychologist_id=ids[p.slug], month=m, recorded_at=now)
+            for p in approved
+            for n, m in enumerate(months)
+            if not (p.index % 5 == 0 and n == len(months) - 1)
+        ]
     )
 
 
@@ -708,8 +773,9 @@ async def seed_catalogue(settings: Settings, psychologists: int = DEFAULT_PSYCHO
                 [(ids[p.slug], topics[t]) for p in fresh for t in p.topics],
             )
             await Credential.bulk_create(
-                [Credential(psychologist_id=ids[p.slug], **c) for p in fresh for c in p.credentials]
+                [_credential(ids[p.slug], c, methods, now) for p in fresh for c in p.credentials]
             )
+            await _vetting_record(fresh, ids, now)
             await Service.bulk_create(
                 [Service(psychologist_id=ids[p.slug], **s) for p in fresh for s in p.services]
             )

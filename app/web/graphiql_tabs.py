@@ -137,6 +137,32 @@ EXAMPLES: dict[str, dict[str, object]] = {
     },
     "RemoveTimeOff": {"id": "<a timeOff id from MySchedule>"},
     "MySessions": {"first": 10},
+    # back office: vetting (admins)
+    "CreatePsychologist": {
+        "fullName": "Мария Соколова",
+        "bio": "Тревога, выгорание, отношения.",
+        "timeZone": "Europe/Moscow",
+        "practiceSince": "2019-09-01",
+        "methodIds": ["<a method id from Catalogue>"],
+        "topicIds": ["<a topic id from Catalogue>"],
+    },
+    "RecordCredential": {
+        "psychologistId": "<psychologist.id from CreatePsychologist>",
+        "kind": "DIPLOMA",
+        "title": "Диплом специалиста «Психология»",
+        "hours": 8640,
+    },
+    "RecordTestSession": {
+        "psychologistId": "<psychologist.id from CreatePsychologist>",
+        "passed": True,
+        "panel": ["Ирина Васнецова", "Олег Миронов"],
+        "heldOn": "<YYYY-MM-DD, not in the future>",
+    },
+    "ApprovePsychologist": {"psychologistId": "<psychologist.id from CreatePsychologist>"},
+    "SuspendPsychologist": {
+        "psychologistId": "<an approved psychologist's id>",
+        "reason": "Жалоба клиента: проверяем",
+    },
 }
 FIRST_TAB = "Catalogue"
 

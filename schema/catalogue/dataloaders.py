@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from app.catalogue import vetting
 from app.catalogue.filters import visible_psychologists
 from app.core.sql import PageKey, fetch, newest_per_parent, placeholders
 from models.catalogue import Credential, Method, Psychologist, Review, Service, Topic
@@ -105,3 +106,13 @@ class ReviewPageByPsychologist(Loader[ReviewPageKey, list[Review]]):
             keys, table="reviews", parent="psychologist_id", where="AND is_published"
         )
         return [[Review._init_from_db(**row) for row in found[k]] for k in keys]
+
+
+class MissedIntervisionByPsychologist(Loader[int, list[str]]):
+    """Missed intervision months ("YYYY-MM", oldest first) of many psychologists: one
+    statement for the psychologists' approval data, one for their attendance."""
+
+    async def load_batch(self, keys: list[int]) -> list[list[str]]:
+        rows = await Psychologist.filter(id__in=keys).only("id", "vetting_status", "approved_at")
+        missed = await vetting.missed_intervision_months(rows)
+        return [[m.strftime("%Y-%m") for m in missed.get(k, [])] for k in keys]

@@ -7,12 +7,18 @@ from decimal import Decimal
 
 import strawberry
 
+from app import policy
 from app.catalogue import service as svc
 from app.catalogue.filters import CatalogueFilter
 from app.core import clock
 from app.core.errors import BadInput
 from app.core.messages import Msg
-from schema.catalogue.dataloaders import AllMethods, AllTopics, PsychologistById
+from schema.catalogue.dataloaders import (
+    AllMethods,
+    AllTopics,
+    AnyPsychologistById,
+    PsychologistById,
+)
 from schema.catalogue.types import Method, Psychologist, Topic
 from schema.common import ClientType, ServiceKind
 from schema.context import Info
@@ -84,7 +90,15 @@ def to_catalogue_filter(flt: PsychologistFilter | None) -> CatalogueFilter:
 
 
 async def _psychologist_node(info: Info, pk: int) -> Psychologist | None:
-    row = await info.context.loaders[PsychologistById].load(pk)
+    """Clients (and anyone but admins) reach approved psychologists only; admins, who vet
+    them, any psychologist."""
+    viewer = info.context.viewer
+    loader = (
+        AnyPsychologistById
+        if viewer is not None and policy.can_vet_psychologists(viewer)
+        else PsychologistById
+    )
+    row = await info.context.loaders[loader].load(pk)
     return Psychologist.from_model(row) if row else None
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import strawberry
 
+from app import policy
 from app.booking.availability import SlotInfo
 from app.booking.service import SlotRef
 from app.core import clock
@@ -18,11 +19,12 @@ from schema.catalogue.dataloaders import (
     AnyPsychologistById,
     CredentialsByPsychologist,
     MethodsByPsychologist,
+    MissedIntervisionByPsychologist,
     ReviewPageByPsychologist,
     ServicesByPsychologist,
     TopicsByPsychologist,
 )
-from schema.common import ClientType, CredentialKind, Money, ServiceKind
+from schema.common import ClientType, CredentialKind, Money, ServiceKind, VettingStatus
 from schema.context import Info
 from schema.cost import list_of, page
 from schema.relay import (
@@ -72,6 +74,7 @@ class Credential:
     institution: str
     hours: int | None
     year: int | None
+    _row: strawberry.Private[m.Credential]
 
     @classmethod
     def from_model(cls, row: m.Credential) -> Credential:
@@ -81,6 +84,7 @@ class Credential:
             institution=row.institution,
             hours=row.hours,
             year=row.year,
+            _row=row,
         )
 
 
@@ -124,7 +128,10 @@ class Review(Node):
         )
 
 
-@strawberry.type(description="A vetted psychologist as clients see them.")
+@strawberry.type(
+    description="A psychologist: clients only ever see approved ones; admins, who vet them, "
+    "see any (node, the vetting mutations and lists)."
+)
 class Psychologist(Node):
     full_name: str
     stored_photo_url: strawberry.Private[str]
@@ -166,6 +173,42 @@ class Psychologist(Node):
         if not url.startswith("/"):
             return url
         return info.context.absolute_url(url)
+
+    @strawberry.field(description="The date of the first documented practice.")
+    def practice_since(self) -> date | None:
+        return self._row.practice_started_on
+
+    @strawberry.field(
+        description="Where the psychologist is in vetting. Admins only: null for everyone "
+        "else (clients only ever see APPROVED psychologists)."
+    )
+    def vetting_status(self, info: Info) -> VettingStatus | None:
+        viewer = info.context.viewer
+        if viewer is None or not policy.can_vet_psychologists(viewer):
+            return None
+        return VettingStatus(self._row.vetting_status)
+
+    @strawberry.field(
+        description="The reason given for the last suspension or rejection. Admins only: "
+        "null for everyone else."
+    )
+    def vetting_note(self, info: Info) -> str | None:
+        viewer = info.context.viewer
+        if viewer is None or not policy.can_vet_psychologists(viewer):
+            return None
+        return self._row.vetting_note
+
+    @strawberry.field(
+        description="Months (YYYY-MM, oldest first) wholly after the approval and over, in "
+        "the last 12, without recorded intervision: an approved psychologist attends "
+        "monthly. Admins only: null for everyone else; empty before approval.",
+        directives=list_of(12),
+    )
+    async def missed_intervision_months(self, info: Info) -> list[str] | None:
+        viewer = info.context.viewer
+        if viewer is None or not policy.can_vet_psychologists(viewer):
+            return None
+        return await info.context.loaders[MissedIntervisionByPsychologist].load(self._row.id)
 
     @strawberry.field(description="Therapy schools the psychologist practises.")
     async def methods(self, info: Info) -> list[Method]:

@@ -152,7 +152,7 @@ async def test_bad_slots_are_payload_errors(
 async def test_unapproved_psychologist_and_unauthenticated(
     client: httpx.AsyncClient, settings: Settings, make_psychologist: MakePsychologist
 ) -> None:
-    p = await make_psychologist(vetting_status=VettingStatus.PENDING)
+    p = await make_psychologist(vetting_status=VettingStatus.APPLIED)
     service = await _service(p)
     me = await signed_in(settings)
     result = await _book(client, me.token, slot_id(p.id, service.id, day_at(3, 10)))

@@ -290,7 +290,7 @@ async def test_unapproved_psychologists_never_show(client: httpx.AsyncClient) ->
         )
     )
     assert {VettingStatus(s) for s in statuses} >= {
-        VettingStatus.PENDING,
+        VettingStatus.APPLIED,
         VettingStatus.REJECTED,
         VettingStatus.SUSPENDED,
     }

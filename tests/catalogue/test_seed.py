@@ -162,7 +162,7 @@ async def test_search_name_follows_full_name_on_save(app: object) -> None:
         slug=f"t-search-{time.time_ns()}",
         full_name="Тест Ёлкина",
         practice_since=2015,
-        vetting_status=VettingStatus.PENDING,  # never visible: counts stay intact
+        vetting_status=VettingStatus.APPLIED,  # never visible: counts stay intact
     )
     assert (await Psychologist.get(id=p.id)).search_name == "тест елкина"
     p.full_name = "Тест СЕМЁНОВА"

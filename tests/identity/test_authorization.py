@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from app.booking import service as booking_svc
 from app.booking.service import SlotRef
 from app.catalogue import admin as catalogue_admin
 from app.catalogue import reviews as reviews_svc
+from app.catalogue import vetting as vetting_svc
 from app.chat import service as chat_svc
 from app.checkup import service as checkup_svc
 from app.core import clock
@@ -34,7 +35,7 @@ from app.runtime import Runtime
 from models.booking import Booking, BookingStatus
 from models.catalogue import Psychologist, Service
 from models.chat import Message
-from models.enums import Role, ServiceKind
+from models.enums import CredentialKind, Role, ServiceKind
 from models.notify import PushPlatform
 from schema import build_schema
 from schema.catalogue.types import slot_id
@@ -404,6 +405,61 @@ SERVICE_REFUSALS: dict[str, tuple[type[Exception], ServiceCall] | str] = {
         Forbidden,
         lambda w, s, rt: catalogue_admin.update_topic(_as(w.agent), 1, name="X"),
     ),
+    # vetting: admins only; the psychologist vetted is the world's own (APPROVED)
+    "createPsychologist": (
+        Forbidden,
+        lambda w, s, rt: vetting_svc.create_psychologist(
+            _as(w.agent),
+            full_name="Самозванец",
+            bio="",
+            time_zone="UTC",
+            practice_since=date(2015, 1, 1),
+            method_ids=[],
+            topic_ids=[],
+        ),
+    ),
+    "recordCredential": (
+        Forbidden,
+        lambda w, s, rt: vetting_svc.record_credential(
+            _as(w.other_psychologist),
+            w.psychologist.id,
+            kind=CredentialKind.DIPLOMA,
+            title="Диплом",
+            hours=5000,
+        ),
+    ),
+    "recordTestSession": (
+        Forbidden,
+        lambda w, s, rt: vetting_svc.record_test_session(
+            _as(w.other_psychologist),
+            w.psychologist.id,
+            passed=True,
+            panel=["Я сам"],
+            held_on=date(2025, 1, 1),
+        ),
+    ),
+    "approvePsychologist": (
+        Forbidden,
+        lambda w, s, rt: vetting_svc.approve(_as(w.agent), w.psychologist.id),
+    ),
+    "suspendPsychologist": (
+        Forbidden,
+        lambda w, s, rt: vetting_svc.suspend(_as(w.owner), w.psychologist.id, "не нравится"),
+    ),
+    "reinstatePsychologist": (
+        Forbidden,
+        lambda w, s, rt: vetting_svc.reinstate(_as(w.other_psychologist), w.psychologist.id),
+    ),
+    "rejectPsychologist": (
+        Forbidden,
+        lambda w, s, rt: vetting_svc.reject(_as(w.stranger), w.psychologist.id, "конкурент"),
+    ),
+    "recordIntervision": (
+        Forbidden,
+        lambda w, s, rt: vetting_svc.record_intervision(
+            _as(w.other_psychologist), w.psychologist.id, "2025-01"
+        ),
+    ),
 }
 
 
@@ -427,3 +483,5 @@ async def test_the_service_refuses_an_unauthorized_caller(
     after = await Booking.get(id=before.id)
     assert (after.status, after.starts_at) == (before.status, before.starts_at)
     assert await Message.filter(conversation_id=_conversation(world)).count() == messages
+    vetted = await Psychologist.get(id=world.psychologist.id)
+    assert vetted.vetting_status == world.psychologist.vetting_status

@@ -2,10 +2,22 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from models.enums import CredentialKind, ServiceKind, VettingStatus
+from enum import StrEnum
+from models.enums import CredentialKind, ServiceKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
+
+
+
+class VettingStatus(StrEnum):
+    """The vetting states as this migration created them (0003 renamed PENDING)."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    SUSPENDED = "SUSPENDED"
+
 
 class Migration(migrations.Migration):
     initial = True
