@@ -51,6 +51,7 @@ from zoneinfo import available_timezones
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app import audit
 from app.catalogue.errors import VettingErrorCode as Code
 from app.core import clock
 from app.core.errors import NotVisible, Refused
@@ -58,6 +59,7 @@ from app.core.messages import Message, Msg, Text
 from app.core.sql import lock_rows
 from app.core.text import text_problem
 from app.policy import Principal, require_vet_psychologists
+from models.audit import AuditAction
 from models.catalogue import (
     Credential,
     IntervisionAttendance,
@@ -225,13 +227,18 @@ async def _locked(psychologist_id: int | None) -> Psychologist:
     return row
 
 
-async def _move(p: Psychologist, to: VettingStatus, **extra: object) -> None:
-    """A guarded write: only from the state the caller read (a racing move loses)."""
+async def _move(p: Psychologist, to: VettingStatus, actor: Principal, **extra: object) -> None:
+    """A guarded write: only from the state the caller read (a racing move loses); audited
+    in the same transaction."""
     done = await Psychologist.filter(id=p.id, vetting_status=p.vetting_status).update(
         vetting_status=to, **extra
     )
     if not done:
         raise _illegal(p.vetting_status)
+    changes: dict[str, list[object]] = {"vettingStatus": [p.vetting_status, to]}
+    if "vetting_note" in extra:
+        changes["vettingNote"] = [getattr(p, "vetting_note", None), extra["vetting_note"]]
+    await audit.record(actor, AuditAction.VETTING_STATUS_CHANGED, "Psychologist", p.id, changes)
     p.vetting_status = to
     for name, value in extra.items():
         setattr(p, name, value)
@@ -363,14 +370,14 @@ async def _checklist(p: Psychologist, today: date) -> Checklist:
     return out
 
 
-async def _follow_record(p: Psychologist, today: date) -> Checklist:
+async def _follow_record(p: Psychologist, today: date, actor: Principal) -> Checklist:
     """Move APPLIED / DOCUMENTS_VERIFIED on as far as the record allows."""
     checks = await _checklist(p, today)
     met = {c.rule for c in checks if c.met}
     if p.vetting_status == S.APPLIED and met >= DOCUMENT_RULES:
-        await _move(p, TRANSITIONS[(S.APPLIED, A.VERIFY_DOCUMENTS)])
+        await _move(p, TRANSITIONS[(S.APPLIED, A.VERIFY_DOCUMENTS)], actor)
     if p.vetting_status == S.DOCUMENTS_VERIFIED and VettingRule.TEST_SESSION in met:
-        await _move(p, TRANSITIONS[(S.DOCUMENTS_VERIFIED, A.PASS_TEST_SESSION)])
+        await _move(p, TRANSITIONS[(S.DOCUMENTS_VERIFIED, A.PASS_TEST_SESSION)], actor)
     return checks
 
 
@@ -420,6 +427,20 @@ async def create_psychologist(
                     await p.methods.add(*await Method.filter(id__in=methods))
                 if topics:
                     await p.topics.add(*await Topic.filter(id__in=topics))
+                await audit.record(
+                    actor,
+                    AuditAction.PSYCHOLOGIST_CREATED,
+                    "Psychologist",
+                    p.id,
+                    {
+                        "fullName": [None, name],
+                        "timeZone": [None, zone],
+                        "practiceSince": [None, started],
+                        "methodIds": [None, sorted(methods)],
+                        "topicIds": [None, sorted(topics)],
+                        "vettingStatus": [None, S.APPLIED],
+                    },
+                )
             return p
         except IntegrityError:  # a racing request took the same slug: take the next one
             if attempt == 2:
@@ -473,7 +494,14 @@ async def record_credential(
             method_id=method_id if kind == CredentialKind.METHOD_CERTIFICATE else None,
             recorded_at=clock.now(),
         )
-        await _follow_record(p, today)
+        await audit.record(
+            actor,
+            AuditAction.CREDENTIAL_RECORDED,
+            "Psychologist",
+            p.id,
+            {"credential": [None, {"kind": kind, "title": text, "hours": hours}]},
+        )
+        await _follow_record(p, today, actor)
     return credential, p
 
 
@@ -503,7 +531,14 @@ async def record_test_session(
             held_on=held,
             recorded_at=clock.now(),
         )
-        await _follow_record(p, today)
+        await audit.record(
+            actor,
+            AuditAction.TEST_SESSION_RECORDED,
+            "Psychologist",
+            p.id,
+            {"testSession": [None, {"passed": passed, "heldOn": held, "panel": experts}]},
+        )
+        await _follow_record(p, today, actor)
     return p
 
 
@@ -519,7 +554,7 @@ async def approve(actor: Principal, psychologist_id: int | None) -> Outcome:
     today = _today()
     async with in_transaction():
         p = await _locked(psychologist_id)
-        checks = await _follow_record(p, today)
+        checks = await _follow_record(p, today, actor)
         if p.vetting_status not in PRE_APPROVAL:
             raise _illegal(p.vetting_status, checks)
         if not all_met(checks):
@@ -527,7 +562,7 @@ async def approve(actor: Principal, psychologist_id: int | None) -> Outcome:
         target = next_status(p.vetting_status, A.APPROVE)
         if target is None:  # pragma: no cover - every rule met means TEST_SESSION_PASSED
             raise _illegal(p.vetting_status, checks)
-        await _move(p, target, approved_at=clock.now(), vetting_note=None)
+        await _move(p, target, actor, approved_at=clock.now(), vetting_note=None)
     return Outcome(p, checks)
 
 
@@ -542,7 +577,7 @@ async def reinstate(actor: Principal, psychologist_id: int | None) -> Outcome:
             raise _illegal(p.vetting_status, checks)
         if not all_met(checks):
             raise ChecklistRefused(Code.VETTING_INCOMPLETE, Msg.VETTING_INCOMPLETE, checks)
-        await _move(p, target, vetting_note=None)
+        await _move(p, target, actor, vetting_note=None)
     return Outcome(p, checks)
 
 
@@ -556,7 +591,7 @@ async def _with_reason(
         target = next_status(p.vetting_status, action)
         if target is None:
             raise _illegal(p.vetting_status)
-        await _move(p, target, vetting_note=note)
+        await _move(p, target, actor, vetting_note=note)
     return p
 
 
@@ -607,6 +642,13 @@ async def record_intervision(
                 raise Refused(Code.INTERVISION_ALREADY_RECORDED, None, "month")
             row = await IntervisionAttendance.create(
                 psychologist_id=p.id, month=first, recorded_at=clock.now()
+            )
+            await audit.record(
+                actor,
+                AuditAction.INTERVISION_RECORDED,
+                "Psychologist",
+                p.id,
+                {"intervisionMonth": [None, first]},
             )
         return row, p
     except IntegrityError as exc:  # a racing request recorded the same month

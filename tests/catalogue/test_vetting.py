@@ -810,3 +810,34 @@ async def test_the_demo_catalogue_passes_its_own_vetting(admin: SignedIn) -> Non
         vetting.VettingRule.PERSONAL_THERAPY,
         vetting.VettingRule.TEST_SESSION,
     }
+
+
+async def test_every_vetting_step_is_in_the_audit_log_with_its_admin(
+    client: httpx.AsyncClient, admin: SignedIn
+) -> None:
+    from models.audit import AuditEntry
+    from schema.relay import decode_id
+
+    pid = await _created(client, admin.token)
+    await _record_all(client, admin.token, pid)
+    assert (await _approve(client, admin.token, pid))["errors"] == []
+
+    pk = decode_id(pid, "Psychologist")
+    rows = await AuditEntry.filter(subject_type="Psychologist", subject_id=str(pk)).order_by("id")
+    assert {r.actor_id for r in rows} == {admin.user.id}
+    assert [r.action for r in rows] == [
+        "PSYCHOLOGIST_CREATED",
+        "CREDENTIAL_RECORDED",
+        "CREDENTIAL_RECORDED",
+        "CREDENTIAL_RECORDED",
+        "VETTING_STATUS_CHANGED",
+        "TEST_SESSION_RECORDED",
+        "VETTING_STATUS_CHANGED",
+        "VETTING_STATUS_CHANGED",
+    ]
+    moves = [r.changes["vettingStatus"] for r in rows if r.action == "VETTING_STATUS_CHANGED"]
+    assert moves == [
+        ["APPLIED", "DOCUMENTS_VERIFIED"],
+        ["DOCUMENTS_VERIFIED", "TEST_SESSION_PASSED"],
+        ["TEST_SESSION_PASSED", "APPROVED"],
+    ]
