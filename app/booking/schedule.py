@@ -39,9 +39,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from itertools import pairwise
-from zoneinfo import available_timezones
 
 from tortoise.transactions import in_transaction
 
@@ -52,6 +50,7 @@ from app.booking.slots import WeeklyHours
 from app.core import clock
 from app.core.errors import Forbidden, Refused
 from app.core.messages import DEFAULT_LOCALE, Msg, text_of
+from app.core.zones import is_time_zone
 from app.policy import (
     Principal,
     own_sessions_scope,
@@ -72,7 +71,6 @@ from models.catalogue import Psychologist
 STEP_MINUTES = 5  # every time of the booking domain is on the 5-minute grid
 DAY_MINUTES = 24 * 60
 MAX_HOURS = 70  # intervals a week: ten a day
-MAX_ZONE_LENGTH = 64  # Psychologist.timezone
 MAX_TIME_OFF_DAYS = 366  # a year, leap day included
 MAX_REASON_LENGTH = 200  # ScheduleOverride.note
 MAX_ACTIVE_TIME_OFF = 100  # current and upcoming: bounds mySchedule.timeOff
@@ -116,21 +114,9 @@ def parse_minute(text: str) -> int | None:
 
 def parse_time_zone(name: str, field: str = "timeZone") -> str:
     """An IANA zone name that ``zoneinfo`` knows (not a bare offset, not a file path)."""
-    if (
-        not isinstance(name, str)
-        or not name
-        or len(name) > MAX_ZONE_LENGTH
-        or name != name.strip()
-        or name not in _zones()
-    ):
+    if not is_time_zone(name):
         raise Refused(ScheduleErrorCode.INVALID_TIME_ZONE, Msg.INVALID_TIME_ZONE, field)
     return name
-
-
-@cache
-def _zones() -> frozenset[str]:
-    """The zone database's names, read once per process (it scans the tzdata files)."""
-    return frozenset(available_timezones())
 
 
 def parse_working_hours(

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
+
+from app.core.zones import zone
 
 MINUTE = 60
 DAY = 86_400
@@ -74,11 +75,6 @@ class Schedule:
     def __post_init__(self) -> None:
         if not isinstance(self.weekly, tuple):  # hashable: the weekly pattern is a cache key
             object.__setattr__(self, "weekly", tuple(self.weekly))
-
-
-@lru_cache(maxsize=512)
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
 
 
 def _ts(value: datetime) -> int:

@@ -45,8 +45,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from functools import cache
-from zoneinfo import available_timezones
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -58,6 +56,7 @@ from app.core.errors import NotVisible, Refused
 from app.core.messages import Message, Msg, Text
 from app.core.sql import lock_rows
 from app.core.text import text_problem
+from app.core.zones import is_time_zone
 from app.policy import Principal, require_vet_psychologists
 from models.audit import AuditAction
 from models.catalogue import (
@@ -201,15 +200,6 @@ def _past_date(value: date, field: str, today: date) -> date:
     return value
 
 
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def valid_time_zone(name: str) -> bool:
-    return len(name) <= 64 and name in _zones()
-
-
 async def _psychologist(psychologist_id: int | None) -> Psychologist:
     row = None
     if psychologist_id is not None:
@@ -220,11 +210,11 @@ async def _psychologist(psychologist_id: int | None) -> Psychologist:
 
 
 async def _locked(psychologist_id: int | None) -> Psychologist:
-    """The psychologist, row-locked (PostgreSQL) for the rest of the transaction."""
-    row = await _psychologist(psychologist_id)
-    await lock_rows(Psychologist.filter(id=row.id))
-    await row.refresh_from_db()
-    return row
+    """The psychologist, row-locked (PostgreSQL) for the rest of the transaction, read
+    after the lock (so what the caller sees is what no one else can change)."""
+    if psychologist_id is not None:
+        await lock_rows(Psychologist.filter(id=psychologist_id))
+    return await _psychologist(psychologist_id)
 
 
 async def _move(p: Psychologist, to: VettingStatus, actor: Principal, **extra: object) -> None:
@@ -237,7 +227,7 @@ async def _move(p: Psychologist, to: VettingStatus, actor: Principal, **extra: o
         raise _illegal(p.vetting_status)
     changes: dict[str, list[object]] = {"vettingStatus": [p.vetting_status, to]}
     if "vetting_note" in extra:
-        changes["vettingNote"] = [getattr(p, "vetting_note", None), extra["vetting_note"]]
+        changes["vettingNote"] = [p.vetting_note, extra["vetting_note"]]
     await audit.record(actor, AuditAction.VETTING_STATUS_CHANGED, "Psychologist", p.id, changes)
     p.vetting_status = to
     for name, value in extra.items():
@@ -402,7 +392,7 @@ async def create_psychologist(
     if text_problem(about) is not None or len(about) > MAX_BIO:
         raise _invalid(Msg.VETTING_BIO_LENGTH(limit=MAX_BIO), "bio")
     zone = (time_zone or "").strip()
-    if not valid_time_zone(zone):
+    if not is_time_zone(zone):
         raise _invalid(Msg.VETTING_TIME_ZONE, "timeZone")
     started = _past_date(practice_since, "practiceSince", today)
     methods = await _existing(

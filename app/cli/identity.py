@@ -16,8 +16,8 @@ from typing import Any
 
 from app.cli.runner import run_with_db
 from app.core.settings import Settings
+from app.core.zones import is_time_zone
 from app.identity.keys import ASYMMETRIC_ALGORITHMS, KeyError_, load_public_pem, parse_jwks, pem_of
-from app.kpi.local_days import is_time_zone
 from models.enums import Role
 from models.identity import DEFAULT_PARTNER_TIMEZONE
 

@@ -12,27 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 DAY_SECONDS = 86_400
 EPOCH_DAY = date(1970, 1, 1)
-
-
-def is_time_zone(name: str) -> bool:
-    """An IANA zone name ``zoneinfo`` knows (``Europe/Moscow``); no paths, no blanks."""
-    if not name or len(name) > 64 or name != name.strip() or ".." in name:
-        return False
-    try:
-        zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-@lru_cache(maxsize=64)
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
 
 
 def _offset(tz: ZoneInfo, epoch: int) -> int:

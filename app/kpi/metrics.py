@@ -32,15 +32,14 @@ from app.core import clock
 from app.core.errors import BadInput
 from app.core.messages import Msg
 from app.core.sql import bind, fetch_rows, is_sqlite
+from app.core.zones import is_time_zone, zone
 from app.identity.viewer import Viewer
 from app.kpi.local_days import (
     Offsets,
     day_of,
-    is_time_zone,
     local_day_sql,
     local_days,
     offsets,
-    zone,
 )
 from models.booking import BookingStatus
 from models.enums import Role, ServiceKind

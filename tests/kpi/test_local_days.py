@@ -6,14 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from app.core.zones import is_time_zone, zone
 from app.kpi.local_days import (
     DAY_SECONDS,
     day_of,
-    is_time_zone,
     local_day_sql,
     local_days,
     offsets,
-    zone,
 )
 
 BERLIN = zone("Europe/Berlin")
