@@ -101,6 +101,13 @@ class ApprovePsychologistPayload:
 
     refusal_fields = staticmethod(_checklist_of)
 
+    @classmethod
+    def of(cls, done: vetting.Outcome) -> ApprovePsychologistPayload:
+        return cls(
+            psychologist=Psychologist.from_model(done.psychologist),
+            checklist=ChecklistItem.all_of(done.checklist),
+        )
+
 
 @strawberry.input(description="Suspend or reject a psychologist.")
 class PsychologistReasonInput:
@@ -192,10 +199,7 @@ class VettingMutation:
         self, info: Info, input: PsychologistIdInput
     ) -> ApprovePsychologistPayload:
         done = await vetting.approve(info.context.require_viewer(), _pk(input.psychologist_id))
-        return ApprovePsychologistPayload(
-            psychologist=Psychologist.from_model(done.psychologist),
-            checklist=ChecklistItem.all_of(done.checklist),
-        )
+        return ApprovePsychologistPayload.of(done)
 
     @mutation(
         description="Admins: SUSPENDED -> APPROVED again, only if every admission rule holds "
@@ -205,10 +209,7 @@ class VettingMutation:
         self, info: Info, input: PsychologistIdInput
     ) -> ApprovePsychologistPayload:
         done = await vetting.reinstate(info.context.require_viewer(), _pk(input.psychologist_id))
-        return ApprovePsychologistPayload(
-            psychologist=Psychologist.from_model(done.psychologist),
-            checklist=ChecklistItem.all_of(done.checklist),
-        )
+        return ApprovePsychologistPayload.of(done)
 
     @mutation(
         description="Admins: APPROVED -> SUSPENDED: hidden from clients at once (catalogue, "
