@@ -23,6 +23,20 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 100
 PAGE_SIZE_DOC = f"At most {MAX_PAGE_SIZE}; larger values are capped at {MAX_PAGE_SIZE}."
 
+# Primary keys are 32-bit integers (IntField: ``integer`` on PostgreSQL) except the
+# types listed here (BigIntField): a larger pk is no row of ours, and must not reach
+# the driver, which refuses it with an error (tests/test_malformed_input.py).
+MAX_PK = 2**31 - 1
+WIDE_PK_TYPES = frozenset({"Message"})
+
+
+def _pk(type_name: str, raw: str) -> int | None:
+    if not raw.isdigit() or len(raw) > 19:
+        return None
+    pk = int(raw)
+    limit = 2**63 - 1 if type_name in WIDE_PK_TYPES else MAX_PK
+    return pk if pk <= limit else None
+
 
 def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
     return strawberry.ID(b64encode(f"{type_name}:{pk}".encode()))
@@ -45,10 +59,7 @@ def decode_id(global_id: str, expected: str | Sequence[str]) -> int | None:
     allowed = (expected,) if isinstance(expected, str) else tuple(expected)
     if parsed is None or parsed[0] not in allowed:
         return None
-    _type_name, pk = parsed
-    if not pk.isdigit() or len(pk) > 18:
-        return None
-    return int(pk)
+    return _pk(*parsed)
 
 
 @strawberry.interface(description="An object with a globally unique, opaque ID (Relay).")
@@ -67,9 +78,10 @@ async def resolve_node(info: Info, global_id: str, resolvers: dict[str, NodeReso
         raise BadInput(Msg.MALFORMED_ID)
     type_name, pk = parsed
     resolver = resolvers.get(type_name)
-    if resolver is None or not pk.isdigit() or len(pk) > 18:
+    number = _pk(type_name, pk)
+    if resolver is None or number is None:
         return None
-    return await resolver(info, int(pk))
+    return await resolver(info, number)
 
 
 # --- connections ---------------------------------------------------------

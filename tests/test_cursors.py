@@ -49,3 +49,15 @@ def test_anything_else_is_bad_input(cursor: str) -> None:
 def test_encoding_the_wrong_number_of_values_is_a_programming_error() -> None:
     with pytest.raises(TypeError):
         PAGE.encode(1)
+
+
+def test_an_int_beyond_the_key_range_is_refused_but_a_64_bit_key_is_not() -> None:
+    from app.core.cursors import MAX_INT, Int64
+
+    narrow, wide = CursorCodec("N", (int,)), CursorCodec("W", (Int64,))
+    assert narrow.parse(narrow.encode(MAX_INT)) == (MAX_INT,)
+    with pytest.raises(BadInput):
+        narrow.parse(narrow.encode(MAX_INT + 1))
+    assert wide.parse(wide.encode(2**40)) == (2**40,)
+    with pytest.raises(BadInput):
+        wide.parse(wide.encode(2**63))

@@ -137,3 +137,94 @@ async def test_a_websocket_frame_over_the_limit_closes_the_socket(
             await ws.recv()
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1009
+
+
+def _gid(type_name: str, pk: int) -> str:
+    import base64
+
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+@pytest.mark.parametrize("pk", [2**31, 2**63, 10**17], ids=["int32", "int64", "18-digits"])
+async def test_an_id_beyond_the_column_range_is_not_found_not_an_internal_error(
+    client: httpx.AsyncClient, settings: Settings, pk: int
+) -> None:
+    """Integer primary keys are 32-bit on PostgreSQL: a larger one must not reach the driver."""
+    person = await signed_in(settings)
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": {"id": _gid("Psychologist", pk)}}
+    )
+    assert response.json() == {"data": {"node": None}} or "errors" not in response.json()
+    response = await client.post(
+        "/graphql",
+        json={"query": op("CancelBooking"), "variables": {"id": _gid("Booking", pk)}},
+        headers=person.headers,
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    assert body["data"]["cancelBooking"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+def test_wide_id_types_are_exactly_the_node_types_with_64_bit_keys() -> None:
+    import importlib
+
+    from tortoise import fields
+    from tortoise.models import Model
+
+    from app.core.db import DOMAINS
+    from schema import build_schema
+    from schema.relay import WIDE_PK_TYPES
+
+    models = [
+        cls
+        for module in DOMAINS.values()
+        for cls in vars(importlib.import_module(module)).values()
+        if isinstance(cls, type) and issubclass(cls, Model) and cls is not Model
+    ]
+    wide = {
+        cls.__name__
+        for cls in models
+        if isinstance(cls._meta.fields_map.get(cls._meta.pk_attr), fields.BigIntField)
+    }
+    nodes = {
+        name
+        for name, type_ in build_schema()._schema.type_map.items()
+        if "Node" in {i.name for i in getattr(type_, "interfaces", ())}
+    }
+    assert "Message" in nodes
+    assert wide & nodes == WIDE_PK_TYPES
+
+
+async def test_a_slot_id_beyond_the_key_range_is_slot_unavailable(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    import base64
+
+    person = await signed_in(settings)
+    slot = base64.b64encode(f"Slot:{2**31}:1:1800000000".encode()).decode()
+    response = await client.post(
+        "/graphql",
+        json={"query": op("BookSlot"), "variables": {"slotId": slot, "idempotencyKey": "k-1"}},
+        headers=person.headers,
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    assert body["data"]["bookSlot"]["errors"][0]["field"] == "slotId"
+
+
+async def test_a_cursor_beyond_the_key_range_is_bad_input_not_an_internal_error(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from tests.helpers import forged_cursor
+
+    person = await signed_in(settings)
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": op("MyBookings"),
+            "variables": {"first": 5, "after": forged_cursor(["B", 0, 1800000000, 2**31])},
+        },
+        headers=person.headers,
+    )
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

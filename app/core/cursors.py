@@ -1,9 +1,10 @@
 """Opaque cursors: URL-safe base64 of a small JSON list ``[tag, value, ...]``.
 
 Each kind of cursor is one ``CursorCodec``: its tag and the types of its values
-(non-negative ``int``, ``str``, aware ``datetime`` as ISO text). The codec both writes
-and validates, so a cursor of another list, a forged one or garbage is one clear
-``BAD_USER_INPUT``, whatever connection it is sent to.
+(non-negative ``int`` up to 2**31 - 1, the range of our integer keys and of epoch
+seconds until 2038; ``Int64`` for 64-bit keys; ``str``; aware ``datetime`` as ISO text).
+The codec both writes and validates, so a cursor of another list, a forged one or
+garbage is one clear ``BAD_USER_INPUT``, whatever connection it is sent to.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from app.core.messages import Msg
 
 INVALID = Msg.INVALID_PAGE_CURSOR
 MAX_TEXT = 512
+# A cursor's value is compared with a column; PostgreSQL's driver refuses a parameter out
+# of the column's range with an error, so a forged value beyond it is refused here.
+MAX_INT = 2**31 - 1
+MAX_INT64 = 2**63 - 1
+
+
+class Int64:
+    """The kind of a cursor value compared with a 64-bit column (``BigIntField``)."""
 
 
 def b64encode(raw: bytes) -> str:
@@ -44,8 +53,9 @@ def decode_cursor(cursor: str | None) -> Any:
 
 def _read(value: Any, kind: type) -> Any:
     """``value`` as ``kind``, or raise ValueError."""
-    if kind is int:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if kind is int or kind is Int64:
+        limit = MAX_INT64 if kind is Int64 else MAX_INT
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit:
             return value
     elif kind is str:
         if isinstance(value, str):

@@ -29,6 +29,7 @@ from schema.context import Info
 from schema.cost import list_of, page
 from schema.relay import (
     MAX_PAGE_SIZE,
+    MAX_PK,
     PAGE_SIZE_DOC,
     Connection,
     Node,
@@ -297,7 +298,7 @@ def parse_slot_id(value: str) -> SlotRef | None:
     if len(parts) != 3 or not all(p.isdigit() and len(p) <= 12 for p in parts):
         return None
     pid, sid, epoch = (int(p) for p in parts)
-    if epoch >= MAX_EPOCH:
+    if epoch >= MAX_EPOCH or pid > MAX_PK or sid > MAX_PK:
         return None
     return SlotRef(pid, sid, datetime.fromtimestamp(epoch, UTC))
 

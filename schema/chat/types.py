@@ -12,7 +12,7 @@ from app import policy
 from app.chat import service as svc
 from app.chat.errors import ChatErrorCode
 from app.chat.reference import client_reference
-from app.core.cursors import CursorCodec, decode_cursor
+from app.core.cursors import CursorCodec, Int64, decode_cursor
 from app.core.errors import BadInput
 from app.core.messages import Msg
 from app.identity.privacy import mask_phone
@@ -73,7 +73,7 @@ class ChatError(PayloadError):
 # --- cursors ----------------------------------------------------------------------
 
 
-MESSAGE_CURSOR = CursorCodec("M", (int,), Msg.INVALID_MESSAGE_CURSOR)
+MESSAGE_CURSOR = CursorCodec("M", (Int64,), Msg.INVALID_MESSAGE_CURSOR)
 
 
 def message_cursor(message_id: int) -> str:
