@@ -599,8 +599,8 @@ class Msg(Enum):
     )
     KPI_NO_SUCH_PARTNER = ("No such partner.", "Такого партнёра нет.")
     KPI_PERIOD_ORDER = (
-        "`to` must be later than `from`.",
-        "`to` должно быть позже `from`.",
+        "The period's end (`to`) must be later than its start (`from`).",
+        "Конец периода (`to`) должен быть позже его начала (`from`).",
     )
     KPI_PERIOD_TOO_LONG = (
         "The period is at most {days} days long.",
