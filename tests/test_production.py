@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.core.db import known_migrations
+from app.core.settings import Settings
 from tests.fixtures import ON_POSTGRES, TEST_DATABASE_URL
 from tests.helpers import dev_env, run_in_checkout
-from tests.servers import free_port
+from tests.servers import free_port, serve_processes
 
 NEVER_CONNECTED = "postgres://psyline@127.0.0.1:1/never-connected"
 # Variables of the outer environment that would change what is refused.
@@ -234,3 +238,28 @@ def test_secrets_are_read_from_files_as_well(var: Path, tmp_path: Path) -> None:
     assert refusal(both) == (
         "error: VIDEO_APP_SECRET and VIDEO_APP_SECRET_FILE are both set: set one"
     )
+
+
+async def test_readyz_is_503_while_a_migration_is_pending(
+    app: Any, settings: Settings, tmp_path: Path
+) -> None:
+    """Outside production the server starts behind (``dev.py run`` migrates first, a
+    warning says so) and /readyz takes it out of rotation until ``migrate`` runs."""
+    database = tmp_path / "behind.sqlite3"
+    env = dev_env(tmp_path / "var", DATABASE_URL=f"sqlite://{database}")
+    migrated = run_in_checkout([sys.executable, "-W", "ignore", "-m", "app", "migrate"], env)
+    assert migrated.returncode == 0, migrated.stderr
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM tortoise_migrations WHERE app = 'audit'")
+    behind = settings.with_(database_url=f"sqlite://{database}", redis_url=None)
+    async with (
+        serve_processes(behind, 1, log_name="behind", with_redis=False) as (url,),
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json() == {
+            "status": "unavailable",
+            "checks": {"database": "ok", "migrations": "1 pending: run python -m app migrate"},
+        }
+        assert (await http.get("/healthz")).status_code == 200  # alive all the same
