@@ -35,7 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     once, before uvicorn forks: the workers check again as they start."""
     import uvicorn
 
-    if args.workers is not None:  # the workers read it too (and so would a second look)
+    if args.workers is not None:  # inherited: each worker's settings see the same count
         os.environ["WEB_CONCURRENCY"] = str(args.workers)
     settings = load_settings()
     if settings.workers > 1 and args.reload:
