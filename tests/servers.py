@@ -51,7 +51,12 @@ async def serve_in_loop(app: ASGIApp, **options: Any) -> AsyncIterator[str]:
 
 
 async def _start(
-    settings: Settings, port: int, log_name: str, with_redis: bool
+    settings: Settings,
+    port: int,
+    log_name: str,
+    with_redis: bool,
+    extra_args: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
 ) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
@@ -65,6 +70,7 @@ async def _start(
     env.pop("REDIS_URL", None)
     if with_redis and settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
+    env.update(extra_env or {})
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -72,6 +78,7 @@ async def _start(
         "serve",
         "--port",
         str(port),
+        *extra_args,
         cwd=str(ROOT),
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
@@ -81,12 +88,21 @@ async def _start(
 
 @asynccontextmanager
 async def serve_processes(
-    settings: Settings, count: int = 2, *, log_name: str = "serve", with_redis: bool = True
+    settings: Settings,
+    count: int = 2,
+    *,
+    log_name: str = "serve",
+    with_redis: bool = True,
+    extra_args: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[list[str]]:
-    """Start ``count`` server processes, wait until each answers /healthz, stop them after."""
+    """Start ``count`` server processes, wait until each answers /healthz, stop them after.
+    ``extra_args`` go to ``serve`` (``--workers 2``), ``extra_env`` over its environment."""
     await signed_in(settings)  # makes sure the dev signing key file exists before they start
     ports = [free_port() for _ in range(count)]
-    procs = [await _start(settings, port, log_name, with_redis) for port in ports]
+    procs = [
+        await _start(settings, port, log_name, with_redis, extra_args, extra_env) for port in ports
+    ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         async with httpx.AsyncClient() as http:

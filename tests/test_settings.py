@@ -8,6 +8,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.core.settings import SettingsError, load_settings
 
+UNUSED_POSTGRES = "postgres://psyline@127.0.0.1:1/never-connected"
+
 
 def _pem() -> str:
     return (
@@ -36,13 +38,15 @@ def test_production_refuses_to_start_on_development_secrets(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("APP_ENV", "production")
-    monkeypatch.delenv("JWT_PRIVATE_KEY", raising=False)
-    monkeypatch.delenv("JWT_PRIVATE_KEY_FILE", raising=False)
-    monkeypatch.delenv("VIDEO_APP_SECRET", raising=False)
+    for name in ("DATABASE_URL", "JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "VIDEO_APP_SECRET"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(SettingsError) as refused:
         load_settings()
     assert "JWT_PRIVATE_KEY" in str(refused.value)
     assert "VIDEO_APP_SECRET" in str(refused.value)
+    assert "SQLite" in str(refused.value)
+
+    monkeypatch.setenv("DATABASE_URL", UNUSED_POSTGRES)
 
     monkeypatch.setenv("JWT_PRIVATE_KEY", _pem())
     monkeypatch.setenv("VIDEO_APP_SECRET", "short")

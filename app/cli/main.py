@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from app.cli import documents, identity, outbox
 from app.cli.runner import run_with_db
-from app.core.settings import ROOT, Settings, load_settings
+from app.core.settings import ROOT, Settings, SettingsError, load_settings
 
 COMMAND_MODULES = (identity, documents, outbox)
 
@@ -30,16 +31,34 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    """Every refusal (app.core.settings, the migrations in production) is checked here,
+    once, before uvicorn forks: the workers check again as they start."""
     import uvicorn
 
+    if args.workers is not None:  # inherited: each worker's settings see the same count
+        os.environ["WEB_CONCURRENCY"] = str(args.workers)
+    settings = load_settings()
+    if settings.workers > 1 and args.reload:
+        raise SettingsError("--reload runs one worker: drop --workers")
+    preflight(settings)
     uvicorn.run(
         "app.web.app:app",
         host=args.host,
         port=args.port,
         reload=args.reload,
+        workers=settings.workers,
         log_level="info",
-        **server_options(load_settings()),
+        **server_options(settings),
     )
+
+
+def preflight(settings: Settings) -> None:
+    """Production starts only on a database that has every migration (``migrate`` is a
+    separate step); SettingsError (one line) otherwise."""
+    if settings.is_production:
+        from app.core.db import require_migrations_applied
+
+        run_with_db(lambda _: require_migrations_applied())
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
@@ -62,7 +81,9 @@ def cmd_worker(args: argparse.Namespace) -> None:
             print("worker started", flush=True)
             await stop.wait()
 
-    configure_logging(load_settings().log_level)
+    settings = load_settings()
+    preflight(settings)
+    configure_logging(settings.log_level)
     run_with_db(work)
 
 
@@ -164,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--reload", action="store_true")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes on one port (default: WEB_CONCURRENCY or 1; more need REDIS_URL)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="deliver the outbox's push notifications (no server)")
@@ -197,4 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except SettingsError as exc:  # a refused configuration: one line, exit 1, no traceback
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        raise SystemExit(1) from None

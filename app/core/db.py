@@ -14,7 +14,7 @@ from tortoise import Tortoise
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api.migrate import migrate as _migrate
 
-from app.core.settings import Settings, load_settings
+from app.core.settings import Settings, SettingsError, load_settings
 
 # Domain app label -> models module. Order matters only for readability.
 DOMAINS: dict[str, str] = {
@@ -138,3 +138,60 @@ def is_unavailable(exc: BaseException | None) -> bool:
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return False
+
+
+# Migrations the code brings and the database has not recorded: production refuses to start
+# with any (`migrate` is a separate step), /readyz is 503 while there are some.
+
+
+class MigrationsPending(SettingsError):
+    """The database is behind the code: `python -m app migrate` first."""
+
+
+def known_migrations() -> frozenset[str]:
+    """``label.name`` of every migration on disk (tortoise's rule: modules not starting
+    with ``_`` or ``~``), read without importing them."""
+    import importlib
+    import pkgutil
+
+    names: set[str] = set()
+    for label in DOMAINS:
+        package = importlib.import_module(f"models.migrations.{label}")
+        names.update(
+            f"{label}.{name}"
+            for _, name, is_pkg in pkgutil.iter_modules(package.__path__)
+            if not is_pkg and name[0] not in "_~"
+        )
+    return frozenset(names)
+
+
+async def pending_migrations(known: frozenset[str] | None = None) -> list[str]:
+    """The known migrations the open database has not applied, sorted (a database without
+    the migrations table: all of them). Raises when the database cannot be reached."""
+    conn = Tortoise.get_connection("default")
+    try:
+        _, rows = await conn.execute_query('SELECT "app", "name" FROM "tortoise_migrations"')
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise
+        rows = []  # no table yet: nothing was ever migrated
+    applied = {f"{row['app']}.{row['name']}" for row in rows}
+    return sorted((known if known is not None else known_migrations()) - applied)
+
+
+async def require_migrations_applied() -> None:
+    """Refuse (SettingsError, one line) a database that is behind or cannot be reached."""
+    try:
+        pending = await pending_migrations()
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        raise SettingsError(
+            f"DATABASE_URL: the database cannot be reached ({type(exc).__name__})"
+        ) from None
+    if pending:
+        shown = ", ".join(pending[:3]) + (", ..." if len(pending) > 3 else "")
+        raise MigrationsPending(
+            f"{len(pending)} database migration(s) pending ({shown}): "
+            "run `python -m app migrate` before starting the server"
+        )

@@ -8,6 +8,7 @@ file under ``var/``, in-process pub/sub, development secrets generated into
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -95,6 +96,9 @@ class Settings:
     # A query or mutation still running after this ends with a TIMEOUT error.
     operation_timeout_seconds: float = 10.0
     db_pool_max: int = 20
+    # Server processes (`serve --workers N`, or WEB_CONCURRENCY, which uvicorn and gunicorn
+    # read too): more than one needs REDIS_URL, or live delivery stays inside one process.
+    workers: int = 1
     # Booking rules (issue 4); kept here so services read one object.
     max_active_bookings: int = 5
     free_cancellation_hours: int = 24
@@ -219,8 +223,18 @@ class Settings:
             raise SettingsError("NOTIFY_BACKOFF_BASE_SECONDS must be > 0 and <= the max")
         if self.notify_lease_seconds <= self.push_timeout_seconds:
             raise SettingsError("NOTIFY_LEASE_SECONDS must be longer than PUSH_TIMEOUT_SECONDS")
+        if self.workers < 1:
+            raise SettingsError("WEB_CONCURRENCY (--workers) must be at least 1")
+        if self.workers > 1 and not self.redis_url:
+            raise SettingsError(
+                f"{self.workers} workers need REDIS_URL: without it a message sent through one"
+                " process never reaches sockets on the others (run one worker, or set REDIS_URL)"
+            )
+        self._check_secret_formats()
         if self.is_production:
             problems = []
+            if self.is_sqlite:
+                problems.append("DATABASE_URL is SQLite: production needs PostgreSQL")
             if not self.jwt_private_key_pem:
                 problems.append("JWT_PRIVATE_KEY (PEM) is required in production")
             if self.video_app_secret == Settings.video_app_secret:
@@ -239,14 +253,55 @@ class Settings:
                 raise SettingsError("; ".join(problems))
         return self
 
+    def _check_secret_formats(self) -> None:
+        """A secret that is set but cannot be what it claims is refused now, naming its
+        variable (and never quoting it), rather than failing on the first request."""
+        if self.jwt_private_key_pem and not _is_private_key(self.jwt_private_key_pem, "ed25519"):
+            raise SettingsError("JWT_PRIVATE_KEY is not an Ed25519 private key in PEM form")
+        if self.apns_private_key_pem and not _is_private_key(self.apns_private_key_pem, "ec"):
+            raise SettingsError("APNS_PRIVATE_KEY is not an EC private key in PEM form (.p8)")
+        if self.fcm_service_account_json:
+            try:
+                account = json.loads(self.fcm_service_account_json)
+            except ValueError:
+                account = None
+            if not isinstance(account, dict):
+                raise SettingsError("FCM_SERVICE_ACCOUNT_JSON is not a JSON object")
 
+
+def _is_private_key(pem: str, kind: Literal["ed25519", "ec"]) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):  # not PEM, encrypted, or an unsupported key
+        return False
+    wanted = ed25519.Ed25519PrivateKey if kind == "ed25519" else ec.EllipticCurvePrivateKey
+    return isinstance(key, wanted)
+
+
+# Every secret is read through `_secret`: NAME, or the file named by NAME_FILE (container
+# secrets, Kubernetes volumes). A new secret is one more call, nothing else.
 def _secret(name: str) -> str | None:
-    """``NAME`` itself, or the content of the file named by ``NAME_FILE``."""
-    value = os.environ.get(name)
-    path = os.environ.get(f"{name}_FILE")
-    if not value and path:
-        value = Path(path).read_text(encoding="utf-8")
-    return value or None
+    """``NAME`` itself, or the content of the file named by ``NAME_FILE`` (surrounding
+    whitespace removed: files usually end with a newline). Both set, or a file that
+    cannot be read or is empty: SettingsError naming the variable."""
+    value = os.environ.get(name) or None
+    path = os.environ.get(f"{name}_FILE") or None
+    if path is None:
+        return value
+    if value is not None:
+        raise SettingsError(f"{name} and {name}_FILE are both set: set one")
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{name}_FILE: {path} is not UTF-8 text") from None
+    if not text:
+        raise SettingsError(f"{name}_FILE: {path} is empty")
+    return text
 
 
 def load_settings() -> Settings:
@@ -256,16 +311,12 @@ def load_settings() -> Settings:
         raise SettingsError(f"APP_ENV must be development or production, got {env!r}")
     production = env == "production"
     defaults = Settings()
-    key = os.environ.get("JWT_PRIVATE_KEY")
-    key_file = os.environ.get("JWT_PRIVATE_KEY_FILE")
-    if not key and key_file:
-        key = Path(key_file).read_text(encoding="utf-8")
     origins = _list("ALLOWED_ORIGINS")
     return Settings(
         env=env,  # type: ignore[arg-type]
         database_url=os.environ.get("DATABASE_URL") or defaults.database_url,
         redis_url=os.environ.get("REDIS_URL") or None,
-        jwt_private_key_pem=key or None,
+        jwt_private_key_pem=_secret("JWT_PRIVATE_KEY"),
         access_token_ttl_seconds=_int(
             "ACCESS_TOKEN_TTL_SECONDS", defaults.access_token_ttl_seconds
         ),
@@ -275,6 +326,7 @@ def load_settings() -> Settings:
         graphiql=_bool(os.environ.get("GRAPHIQL"), not production),
         introspection=_bool(os.environ.get("INTROSPECTION"), not production),
         db_pool_max=_int("DB_POOL_MAX", defaults.db_pool_max),
+        workers=_int("WEB_CONCURRENCY", defaults.workers),
         query_cost_budget=_int("QUERY_COST_BUDGET", defaults.query_cost_budget),
         max_selections=_int("MAX_SELECTIONS", defaults.max_selections),
         max_body_bytes=_int("MAX_BODY_BYTES", defaults.max_body_bytes),
@@ -290,7 +342,7 @@ def load_settings() -> Settings:
         promo_valid_days=_int("PROMO_VALID_DAYS", defaults.promo_valid_days),
         video_base_url=os.environ.get("VIDEO_BASE_URL") or defaults.video_base_url,
         video_app_id=os.environ.get("VIDEO_APP_ID") or defaults.video_app_id,
-        video_app_secret=os.environ.get("VIDEO_APP_SECRET") or defaults.video_app_secret,
+        video_app_secret=_secret("VIDEO_APP_SECRET") or defaults.video_app_secret,
         care_sla_seconds=_int("CARE_SLA_SECONDS", defaults.care_sla_seconds),
         allowed_origins=origins,
         public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -19,7 +20,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -32,15 +33,20 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
-from tortoise import connections
 
-from app.core.db import close_db, is_unavailable, open_db
+from app.core.db import (
+    close_db,
+    is_unavailable,
+    open_db,
+    pending_migrations,
+    require_migrations_applied,
+)
 from app.core.errors import TopLevelCode, public_graphql_error
 from app.core.heap import freeze_startup_heap
 from app.core.logging import configure_logging
 from app.core.messages import Msg
 from app.core.persisted import resolve as resolve_persisted
-from app.core.settings import Settings, load_settings
+from app.core.settings import Settings, SettingsError, load_settings
 from app.core.text import first_text_problem
 from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
@@ -63,6 +69,7 @@ from app.web.dialect import (
 from app.web.documents import trusted_text
 from app.web.edge import Edge
 from app.web.graphiql_tabs import Tab, contract_tabs, graphiql_tabs
+from app.web.health import Readiness, healthz, readyz_endpoint
 from app.web.limits import BodyLimit, timed_out
 from app.web.sockets import LimitedWebSocketAdapter, PsylineTransportWS
 from schema import build_schema
@@ -366,6 +373,22 @@ def _cors(settings: Settings) -> list[Middleware]:
     ]
 
 
+async def _check_migrations(settings: Settings) -> None:
+    """Production refuses a database behind the code (``migrate`` is a separate step);
+    elsewhere a warning (``dev.py run`` migrates before it serves)."""
+    if settings.is_production:
+        await require_migrations_applied()
+        return
+    try:
+        pending = await pending_migrations()
+    except Exception as exc:  # the database is away: /readyz says so, requests answer 503
+        if not is_unavailable(exc):
+            raise
+        return
+    if pending:
+        log.warning("%d migration(s) pending: run python -m app migrate", len(pending))
+
+
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Starlette:
     """The ASGI app. Its lifespan opens the database and the runtime; an app given
     ``runtime`` (a second app over an already open process, in tests) uses that instead
@@ -377,6 +400,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await open_db(settings)
         try:
+            await _check_migrations(settings)
             # Chat pub/sub (Redis with REDIS_URL), limiter, SLA watcher; caches.
             async with open_runtime(settings) as runtime:
                 app.state.runtime = runtime
@@ -386,35 +410,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         finally:
             await close_db()
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(request: Request) -> Response:
-        """The database is required (503 without it); Redis only degrades live delivery
-        (replayed when it is back), so without it the answer stays 200, "degraded":
-        taking every instance out of rotation would stop sign-in and booking too."""
-        checks: dict[str, str] = {}
-        try:
-            await connections.get("default").execute_query("SELECT 1")
-            checks["database"] = "up"
-        except Exception:  # any driver failure means "not ready"
-            log.warning("readiness check failed: database unreachable")
-            checks["database"] = "down"
-        redis = await request.app.state.runtime.chat.pubsub.reachable()
-        if redis is not None:
-            checks["redis"] = "up" if redis else "down"
-        if checks["database"] == "down":
-            return JSONResponse({"status": "unavailable", **checks}, status_code=503)
-        status = "degraded" if checks.get("redis") == "down" else "ok"
-        return JSONResponse({"status": status, **checks})
-
     graphql = PsylineGraphQL(settings)
     static = StaticAssets(STATIC_DIR, StaticFiles(directory=STATIC_DIR, check_dir=False))
     routes = [
         Route("/graphql", graphql),  # every method: the view answers 405 with Allow itself
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
-        Route("/readyz", readyz),
+        Route("/readyz", readyz_endpoint(Readiness())),  # app.web.health
         *console_routes(),  # the care team's web console (app/web/static/console)
         *demo_routes(settings),  # GraphiQL's demo sign-in: development only, else absent
         Route("/avatars/{slug}.svg", avatar),  # placeholder photos (app/web/avatars.py)
@@ -450,7 +452,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 def __getattr__(name: str) -> Any:
     # `uvicorn app.web.app:app` builds the default instance on first access only.
     if name == "app":
-        instance = create_app()
+        try:
+            instance = create_app()
+        except SettingsError as exc:  # a refused configuration: one line, no traceback
+            print(f"error: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
         globals()["app"] = instance
         return instance
     raise AttributeError(name)

@@ -35,18 +35,18 @@ async def test_get_refuses_a_mutation(client: httpx.AsyncClient) -> None:
 async def test_healthz(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "checks": {"process": "ok"}}
 
 
-async def test_readyz_checks_the_database_and_redis(
+async def test_readyz_checks_the_database_redis_and_migrations(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    expected = {"status": "ok", "database": "up"}
+    checks = {"database": "ok", "migrations": "ok"}
     if settings.redis_url:
-        expected["redis"] = "up"
-    assert response.json() == expected
+        checks["redis"] = "ok"
+    assert response.json() == {"status": "ok", "checks": checks}
 
 
 async def test_introspection_works_in_development(client: httpx.AsyncClient) -> None:
@@ -58,7 +58,7 @@ async def test_introspection_works_in_development(client: httpx.AsyncClient) -> 
 
 
 def test_production_settings_turn_graphiql_and_introspection_off(
-    monkeypatch: pytest.MonkeyPatch, settings: Settings
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -77,7 +77,7 @@ def test_production_settings_turn_graphiql_and_introspection_off(
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("JWT_PRIVATE_KEY", pem)
     monkeypatch.setenv("VIDEO_APP_SECRET", "a-production-secret-" + "x" * 48)
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("DATABASE_URL", "postgres://psyline@127.0.0.1:1/never-connected")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://api.psyline.example/")
     monkeypatch.setenv("ALLOWED_HOSTS", "api.psyline.example")
 

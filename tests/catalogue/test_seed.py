@@ -201,7 +201,7 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
     return dev_env(
         tmp_path,
         APP_ENV="production",
-        DATABASE_URL=f"sqlite://{tmp_path / 'prod.sqlite3'}",
+        DATABASE_URL="postgres://psyline@127.0.0.1:1/never-connected",  # production: no SQLite
         JWT_PRIVATE_KEY=pem,
         VIDEO_APP_SECRET="p" * 40,
         PUBLIC_BASE_URL="https://api.psyline.example",
@@ -218,7 +218,6 @@ def test_seed_demo_refuses_to_run_in_production(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert "refuses to run in production" in lines[0]
     assert result.stdout == ""
-    assert not (tmp_path / "prod.sqlite3").exists()  # not even opened
 
 
 async def test_the_demo_seed_refuses_production_settings_from_any_caller(
