@@ -28,6 +28,13 @@ from tests.servers import serve_in_loop
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgres"))
+# The marks of a module that needs both (several processes sharing rows and live delivery):
+# skipped on the SQLite pass only; CI's second pass runs it.
+POSTGRES_AND_REDIS = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.skipif(not (ON_POSTGRES and TEST_REDIS_URL), reason="needs PostgreSQL and Redis"),
+]
 
 
 @pytest.fixture(scope="session")

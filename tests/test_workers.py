@@ -28,15 +28,13 @@ from tests.booking.conftest import make_psychologist as make_psychologist  # a f
 from tests.chat.support import agent, client_with_conversation, send_ok
 from tests.chat.ws import ws_session
 from tests.factories import SignedIn, signed_in
-from tests.fixtures import ON_POSTGRES, TEST_REDIS_URL
+from tests.fixtures import POSTGRES_AND_REDIS
 from tests.helpers import op
 from tests.servers import serve_processes
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.skipif(not (ON_POSTGRES and TEST_REDIS_URL), reason="needs PostgreSQL and Redis"),
-]
+# A message sent through one worker and delivered by the other:
+# tests/chat/test_chat_multiprocess.py, on the same two-process set-up.
+pytestmark = POSTGRES_AND_REDIS
 
 
 @pytest.fixture(scope="module")
@@ -77,24 +75,6 @@ async def test_a_booking_race_across_two_workers_has_one_winner(
     assert len(winners) == 1
     assert sorted(e["code"] for r in results for e in r["errors"]) == ["SLOT_UNAVAILABLE"] * 19
     assert await Booking.filter(psychologist_id=p.id, status__in=OCCUPYING_STATUSES).count() == 1
-
-
-async def test_a_message_sent_through_one_worker_is_delivered_by_the_other(
-    settings: Settings, two_workers: tuple[str, str]
-) -> None:
-    url_a, url_b = two_workers
-    async with httpx.AsyncClient(base_url=url_a) as a:
-        person, conversation = await client_with_conversation(a, settings)
-        staff = await agent(settings)
-        async with ws_session(url_b, person.token) as ws:
-            sub = await ws.subscribe(op("MessageAdded"), {"conversationId": conversation["id"]})
-            await asyncio.sleep(0.3)  # the subscription is live on B
-            await send_ok(
-                a, staff.token, conversation["id"], "Через другой процесс", operation="AgentReply"
-            )
-            edge = (await ws.data(sub))["messageAdded"]
-            assert edge["node"]["text"] == "Через другой процесс"
-            await ws.nothing(sub)  # once
 
 
 async def test_serve_with_two_workers_on_one_port(settings: Settings) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.cli import documents, identity, outbox
 from app.cli.runner import run_with_db
-from app.core.settings import ROOT, Settings, SettingsError, load_settings
+from app.core.settings import ROOT, Settings, SettingsError, load_settings, refuse
 
 COMMAND_MODULES = (identity, documents, outbox)
 
@@ -226,6 +226,5 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except SettingsError as exc:  # a refused configuration: one line, exit 1, no traceback
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
-        raise SystemExit(1) from None
+    except SettingsError as exc:
+        refuse(exc)

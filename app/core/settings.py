@@ -10,10 +10,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, NoReturn, TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("PSYLINE_VAR_DIR", str(ROOT / "var")))
@@ -24,6 +25,13 @@ N = TypeVar("N", int, float)
 
 class SettingsError(RuntimeError):
     """The configuration cannot be used (e.g. production with development secrets)."""
+
+
+def refuse(exc: SettingsError) -> NoReturn:
+    """A refused configuration ends the process: one line on stderr, exit 1, no traceback
+    (``python -m app`` and ``uvicorn app.web.app:app`` alike)."""
+    print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+    raise SystemExit(1) from None
 
 
 def _bool(value: str | None, default: bool) -> bool:

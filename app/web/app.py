@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -38,7 +37,6 @@ from app.core.db import (
     close_db,
     is_unavailable,
     open_db,
-    pending_migrations,
     require_migrations_applied,
 )
 from app.core.errors import TopLevelCode, public_graphql_error
@@ -46,7 +44,7 @@ from app.core.heap import freeze_startup_heap
 from app.core.logging import configure_logging
 from app.core.messages import Msg
 from app.core.persisted import resolve as resolve_persisted
-from app.core.settings import Settings, SettingsError, load_settings
+from app.core.settings import Settings, SettingsError, load_settings, refuse
 from app.core.text import first_text_problem
 from app.runtime import Runtime, open_runtime
 from app.web.avatars import avatar
@@ -374,19 +372,14 @@ def _cors(settings: Settings) -> list[Middleware]:
 
 
 async def _check_migrations(settings: Settings) -> None:
-    """Production refuses a database behind the code (``migrate`` is a separate step);
-    elsewhere a warning (``dev.py run`` migrates before it serves)."""
-    if settings.is_production:
-        await require_migrations_applied()
-        return
+    """Production refuses a database behind the code or away (``migrate`` is a separate
+    step); elsewhere a warning (``dev.py run`` migrates before it serves)."""
     try:
-        pending = await pending_migrations()
-    except Exception as exc:  # the database is away: /readyz says so, requests answer 503
-        if not is_unavailable(exc):
+        await require_migrations_applied()
+    except SettingsError as exc:
+        if settings.is_production:
             raise
-        return
-    if pending:
-        log.warning("%d migration(s) pending: run python -m app migrate", len(pending))
+        log.warning("%s", exc)
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Starlette:
@@ -454,9 +447,8 @@ def __getattr__(name: str) -> Any:
     if name == "app":
         try:
             instance = create_app()
-        except SettingsError as exc:  # a refused configuration: one line, no traceback
-            print(f"error: {exc}", file=sys.stderr)
-            raise SystemExit(1) from None
+        except SettingsError as exc:
+            refuse(exc)
         globals()["app"] = instance
         return instance
     raise AttributeError(name)

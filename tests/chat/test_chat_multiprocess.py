@@ -17,15 +17,11 @@ from schema.relay import decode_id
 from tests.chat.support import agent, send_ok
 from tests.chat.ws import ws_session
 from tests.factories import signed_in
-from tests.fixtures import ON_POSTGRES, TEST_REDIS_URL
+from tests.fixtures import POSTGRES_AND_REDIS
 from tests.helpers import gql, op
 from tests.servers import serve_processes
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.skipif(not (ON_POSTGRES and TEST_REDIS_URL), reason="needs PostgreSQL and Redis"),
-]
+pytestmark = POSTGRES_AND_REDIS
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +49,7 @@ async def test_a_message_sent_to_one_process_reaches_a_subscriber_on_the_other(
             await send_ok(a, staff.token, cid, "Здравствуйте, чем помочь?", operation="AgentReply")
             edge = (await client_ws.data(sub))["messageAdded"]
             assert edge["node"]["text"] == "Здравствуйте, чем помочь?"
+            await client_ws.nothing(sub, 0.1)  # delivered once, not by both processes
             last_cursor = edge["cursor"]
 
             await send_ok(a, person.token, cid, "Не работает видео")
